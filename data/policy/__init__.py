@@ -1,0 +1,1 @@
+"""The seed's rules (SPEC §3) as pure functions over plain values: no Flask, no database."""

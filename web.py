@@ -1,0 +1,83 @@
+"""Flask glue shared by the check-in blueprint and the dashboard: extensions, session, roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+
+from flask import abort, current_app, g, request
+from flask_login import LoginManager, current_user
+from flask_wtf import CSRFProtect
+from sqlalchemy.orm import Session
+
+from data.db import Database
+from data.models import Role, User
+from data.timeutil import utcnow
+
+login_manager = LoginManager()
+login_manager.login_view = "checkin.login"
+login_manager.login_message = "请先登录。"
+login_manager.login_message_category = "warning"
+csrf = CSRFProtect()
+
+STAFF_ROLES = frozenset({Role.leader, Role.counselor, Role.leadership})
+
+
+def get_database() -> Database:
+    return current_app.extensions["zhuguantong.db"]
+
+
+def get_session() -> Session:
+    """The request's database session, closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = get_database().sessionmaker()
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def now() -> datetime:
+    """The current instant; tests swap the clock through ``app.config['CLOCK']``."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else utcnow()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    try:
+        user = get_session().get(User, int(user_id))
+    except ValueError:
+        return None
+    return user if user is not None and user.active else None
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Refuse the view (403) unless the logged-in user has one of ``roles``."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def client_ip() -> str:
+    # Behind a reverse proxy configure ProxyFix; never trust X-Forwarded-For blindly.
+    return request.remote_addr or ""
+
+
+def home_url(user: User) -> str:
+    """Where a user lands after login: assistants on their own page, staff on the dashboard."""
+    return "/dashboard/" if user.role in STAFF_ROLES else "/me"
