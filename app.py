@@ -31,7 +31,12 @@ def _secret_key(instance: Path) -> str:
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")))
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
+        static_folder=str(ROOT / "assets"),
+        static_url_path="/static",
+    )
     instance = Path(app.instance_path)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'zhuguantong.db'}"),
@@ -43,12 +48,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,  # a login page left open on a phone must still work
-        JSON_AS_ASCII=False,
     )
     if config:
         app.config.from_mapping(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
+
+    app.json.ensure_ascii = False  # Chinese messages stay readable in JSON replies
 
     # Extensions.
     app.extensions["zhuguantong.db"] = Database(app.config["DATABASE_URL"])
@@ -66,6 +72,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_dashboard(app)
 
+    from data.cli import register_cli
+
+    register_cli(app)
+
     # Auth guard for the whole dashboard prefix, including _dash-update-component.
     @app.before_request
     def guard_dashboard():
@@ -77,7 +87,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return jsonify(error="请先登录。"), 401
         if current_user.role not in web.STAFF_ROLES:
             if request.method == "GET" and not request.path.startswith("/dashboard/_"):
-                return render_template("error.html", code=403, message="助管账号无权查看统计面板。"), 403
+                return render_template(
+                    "error.html", code=403, message="助管账号无权查看统计面板。"
+                ), 403
             return jsonify(error="无权访问。"), 403
         return None
 
@@ -87,8 +99,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return redirect(url_for("checkin.login"))
         return redirect(web.home_url(current_user))
 
-    for code, message in ((403, "无权访问此页面。"), (404, "页面不存在。"), (405, "不支持的请求方式。")):
+    for code, message in (
+        (403, "无权访问此页面。"),
+        (404, "页面不存在。"),
+        (405, "不支持的请求方式。"),
+    ):
         app.register_error_handler(
-            code, lambda _e, c=code, m=message: (render_template("error.html", code=c, message=m), c)
+            code,
+            lambda _e, c=code, m=message: (render_template("error.html", code=c, message=m), c),
         )
     return app

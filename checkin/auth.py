@@ -1,0 +1,94 @@
+"""Login, logout and password change."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from checkin import bp
+from checkin.forms import ChangePasswordForm, LoginForm
+from data.models import User
+from web import get_session, home_url
+
+# Pages a user who must change the password may still reach.
+PASSWORD_CHANGE_EXEMPT = {"checkin.login", "checkin.logout", "checkin.change_password", "static"}
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site relative paths; refuses //host, schemes and backslash tricks."""
+    if not target:
+        return None
+    target = target.strip()
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    return target
+
+
+@bp.before_app_request
+def require_password_change():
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in PASSWORD_CHANGE_EXEMPT
+    ):
+        if request.path.startswith("/dashboard/_"):
+            return {"error": "请先修改初始密码。"}, 403
+        return redirect(url_for("checkin.change_password"))
+    return None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if current_user.is_authenticated:
+        return redirect(next_url or home_url(current_user))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = get_session().scalar(select(User).where(User.username == form.username.data.strip()))
+        if user is None or not user.check_password(form.password.data):
+            flash("学号/工号或密码不正确。", "danger")
+        elif not user.active:
+            flash("该账号已停用，请联系兼辅老师。", "danger")
+        else:
+            login_user(user, remember=form.remember.data)
+            if user.must_change_password:
+                flash("首次登录请先修改初始密码。", "warning")
+                return redirect(url_for("checkin.change_password"))
+            return redirect(next_url or home_url(user))
+    elif request.method == "POST" and form.csrf_token.errors:
+        flash("页面已过期，请重新提交。", "danger")
+    status = 401 if request.method == "POST" else 200
+    return render_template("login.html", form=form, next_url=next_url), status
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    flash("已退出登录。", "info")
+    return redirect(url_for("checkin.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        session = get_session()
+        user = session.get(User, current_user.id)
+        if not user.check_password(form.current.data):
+            form.current.errors.append("当前密码不正确")
+        elif form.new.data == form.current.data:
+            form.new.errors.append("新密码不能与当前密码相同")
+        else:
+            user.set_password(form.new.data)
+            user.must_change_password = False
+            session.commit()
+            flash("密码已修改。", "success")
+            return redirect(home_url(user))
+    return render_template("change_password.html", form=form)

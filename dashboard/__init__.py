@@ -1,0 +1,118 @@
+"""The Dash dashboard, mounted once under ``/dashboard/`` with Pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, callback, ctx, dcc, html
+from flask import Flask
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from dashboard import queries
+from data.timeutil import local_today
+from web import get_session, now
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def init_dashboard(server: Flask) -> Dash:
+    app = Dash(
+        __name__,
+        server=server,
+        url_base_pathname="/dashboard/",
+        use_pages=True,
+        pages_folder=str(Path(__file__).with_name("pages")),
+        assets_folder=str(ASSETS),
+        title="助管通 · 统计面板",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.layout = shell
+    # Dash's CSRF-free JSON endpoints are guarded by the app's before_request instead.
+    server.extensions["csrf"].exempt(server.view_functions["/dashboard/_dash-update-component"])
+    # Bind the page callbacks to this app now rather than on the first request, so that
+    # several apps in one process (tests) each get their own.
+    with server.test_request_context():
+        app._setup_server()
+    return app
+
+
+def shell() -> html.Div:
+    """Navigation, the shared semester picker and the page container."""
+    nav = [
+        dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
+        for page in dash.page_registry.values()
+    ]
+    return html.Div(
+        [
+            dcc.Location(id="shell-url", refresh=False),
+            dbc.Navbar(
+                dbc.Container(
+                    [
+                        dbc.NavbarBrand("助管通", href="/dashboard/", className="fw-bold"),
+                        dbc.Nav(nav, navbar=True, className="me-auto", id="shell-nav"),
+                        html.Div(
+                            [
+                                dcc.Dropdown(
+                                    id="shell-semester",
+                                    clearable=False,
+                                    searchable=False,
+                                    placeholder="选择学期",
+                                    style={"minWidth": "15rem"},
+                                ),
+                                html.Span(id="shell-user", className="text-white small ms-2"),
+                                html.Form(
+                                    [
+                                        dcc.Input(
+                                            type="hidden", name="csrf_token", value=generate_csrf()
+                                        ),
+                                        html.Button(
+                                            "退出", className="btn btn-sm btn-outline-light"
+                                        ),
+                                    ],
+                                    method="POST",
+                                    action="/logout",
+                                    className="ms-2 mb-0",
+                                ),
+                            ],
+                            className="d-flex align-items-center",
+                        ),
+                    ],
+                    fluid=True,
+                ),
+                color="primary",
+                dark=True,
+                className="mb-3 no-print",
+            ),
+            dbc.Container(dash.page_container, fluid=True, className="pb-4"),
+        ]
+    )
+
+
+@callback(
+    Output("shell-semester", "options"),
+    Output("shell-semester", "value"),
+    Output("shell-url", "search"),
+    Output("shell-user", "children"),
+    Input("shell-url", "search"),
+    Input("shell-semester", "value"),
+)
+def sync_semester(search: str | None, picked: int | None):
+    """Keep the picker and the URL's ?semester= in step, so a link shows the same semester."""
+    session = get_session()
+    semesters = queries.semesters_for(session, current_user)
+    options = [{"label": s.label, "value": s.id} for s in semesters]
+    valid = {s.id for s in semesters}
+    if ctx.triggered_id == "shell-semester" and picked in valid:
+        chosen = picked
+    else:
+        chosen = queries.semester_from_search(search)
+        if chosen not in valid:
+            chosen = queries.default_semester(semesters, local_today(now()))
+    new_search = f"?semester={chosen}" if chosen is not None else ""
+    user = f"{current_user.name} · {current_user.role.label}"
+    return options, chosen, new_search, user

@@ -1,0 +1,117 @@
+"""Core commands: init-db, create-user, create-semester, backup."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from datetime import date
+from pathlib import Path
+
+import click
+from sqlalchemy import select, text
+
+from data.cli.common import database, resolve_team
+from data.migrate import upgrade
+from data.models import ROLE_LABELS, Role, Semester, Team, User
+
+ROLE_CHOICES = {label: role for role, label in ROLE_LABELS.items()} | {r.value: r for r in Role}
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema (alembic migrations)."""
+    upgrade(database().engine)
+    click.echo("数据库已就绪（迁移到最新版本）。")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.argument("name")
+@click.option(
+    "--role",
+    default="assistant",
+    help="assistant/leader/counselor/leadership 或 助管/团长/兼辅/领导",
+)
+@click.option("--team", "team_name", help="团队名称（默认唯一的团队；没有团队时新建）")
+@click.option("--password", help="初始密码（不给则随机生成并打印一次）")
+def create_user(
+    username: str, name: str, role: str, team_name: str | None, password: str | None
+) -> None:
+    """Create one account; the user must change the password at first login."""
+    if role not in ROLE_CHOICES:
+        raise click.ClickException(f"未知角色：{role}（可用：助管、团长、兼辅、领导）")
+    username = username.strip()
+    if not username or len(username) > 32:
+        raise click.ClickException("学号/工号不能为空且不超过 32 个字符")
+    with database().session() as session:
+        if session.scalar(select(User.id).where(User.username == username)):
+            raise click.ClickException(f"学号/工号已存在：{username}")
+        if session.scalar(select(Team.id).limit(1)) is None:
+            team = Team(name=team_name or "默认团队")
+            session.add(team)
+        else:
+            team = resolve_team(session, team_name)
+        user = User(team=team, username=username, name=name.strip(), role=ROLE_CHOICES[role])
+        secret = password or secrets.token_urlsafe(9)
+        user.set_password(secret)
+        user.must_change_password = True
+        session.add(user)
+    # Shown once; only the hash is stored.
+    shown = f"，初始密码：{secret}" if password is None else ""
+    click.echo(f"已创建 {username} {name}{shown}（首次登录须修改密码）。")
+
+
+@click.command("create-semester")
+@click.argument("name")
+@click.argument("start")
+@click.argument("end")
+@click.option("--team", "team_name", help="团队名称（默认唯一的团队）")
+def create_semester(name: str, start: str, end: str, team_name: str | None) -> None:
+    """Create a semester: NAME START END (dates YYYY-MM-DD)."""
+    try:
+        start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
+    except ValueError:
+        raise click.ClickException("日期格式应为 YYYY-MM-DD") from None
+    if end_day <= start_day:
+        raise click.ClickException("学期结束日期必须晚于开始日期")
+    with database().session() as session:
+        team = resolve_team(session, team_name)
+        if session.scalar(
+            select(Semester.id).where(Semester.team_id == team.id, Semester.name == name)
+        ):
+            raise click.ClickException(f"学期已存在：{name}")
+        overlapping = session.scalar(
+            select(Semester.name).where(
+                Semester.team_id == team.id, Semester.start <= end_day, Semester.end >= start_day
+            )
+        )
+        if overlapping:
+            raise click.ClickException(f"与已有学期“{overlapping}”的日期重叠")
+        session.add(Semester(team=team, name=name, start=start_day, end=end_day))
+    click.echo(f"已创建学期 {name}（{start_day} 至 {end_day}）。")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Write a consistent copy of the SQLite database to PATH (PostgreSQL: use pg_dump)."""
+    db = database()
+    if not db.is_sqlite:
+        raise click.ClickException("PostgreSQL 请使用 pg_dump 备份")
+    if path.exists():
+        raise click.ClickException(f"目标文件已存在：{path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    try:
+        # VACUUM INTO gives a transactionally consistent snapshot even while the door writes.
+        with db.engine.connect() as conn:
+            conn.execute(text("VACUUM INTO :target"), {"target": str(tmp)})
+        shutil.move(tmp, path)
+    except Exception as exc:
+        tmp.unlink(missing_ok=True)
+        raise click.ClickException(f"备份失败：{exc}") from exc
+    click.echo(f"已备份到 {path}")
+
+
+COMMANDS = [init_db, create_user, create_semester, backup]
