@@ -1,0 +1,289 @@
+"""Attendance classification (第六条二、四): each duty's events, leaves and corrections → an outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from data.models.base import DutyStatus, LeaveKind, LeaveStatus
+from data.policy.settings import PolicySettings
+from data.policy.types import (
+    EXTRA,
+    IN_PROGRESS,
+    UPCOMING,
+    AttendanceSummary,
+    CorrectionInfo,
+    Duty,
+    DutyOutcome,
+    Event,
+    LeaveInfo,
+)
+from data.timeutil import to_local
+
+SIGN_IN, SIGN_OUT = "sign_in", "sign_out"
+DutyKey = tuple[int, date, int | None]
+
+
+def _minutes(delta: timedelta) -> int:
+    """Whole minutes, floored, never negative."""
+    return max(0, int(delta.total_seconds() // 60))
+
+
+def _event_order(event: Event) -> tuple[datetime, str]:
+    return (event.at, event.action)
+
+
+def match_events(
+    duties: Iterable[Duty],
+    events_by_user: Mapping[int, Iterable[Event]],
+    settings: PolicySettings,
+) -> tuple[dict[DutyKey, list[Event]], dict[int, list[Event]]]:
+    """Attach raw events (e.g. from paper sheets) to duties; leftovers are unscheduled (加班).
+
+    A sign-in goes to a duty whose window [start − sign-in window, end] contains it, the one
+    whose start is nearest; a sign-out to a duty whose [start, end + missed window] contains
+    it, preferring a duty that got a sign-in, then the nearest end, then the later duty.
+    """
+    window = timedelta(minutes=settings.sign_in_window_minutes)
+    missed = timedelta(minutes=settings.missed_sign_out_minutes)
+    by_user: dict[int, list[Duty]] = {}
+    for duty in duties:
+        if not duty.extra:
+            by_user.setdefault(duty.user_id, []).append(duty)
+    matched: dict[DutyKey, list[Event]] = {}
+    leftovers: dict[int, list[Event]] = {}
+    for user_id, raw in events_by_user.items():
+        events = sorted(raw, key=_event_order)
+        mine = by_user.get(user_id, [])
+        for event in (e for e in events if e.action == SIGN_IN):
+            fits = [d for d in mine if d.start - window <= event.at <= d.end]
+            if fits:
+                best = min(fits, key=lambda d: (abs(event.at - d.start), d.start))
+                matched.setdefault(best.key, []).append(event)
+            else:
+                leftovers.setdefault(user_id, []).append(event)
+        signed_in = set(matched)
+        for event in (e for e in events if e.action != SIGN_IN):
+            fits = [d for d in mine if d.start <= event.at <= d.end + missed]
+            if fits:
+                best = min(
+                    fits,
+                    key=lambda d: (
+                        d.key not in signed_in,
+                        abs(event.at - d.end),
+                        -d.start.timestamp(),
+                    ),
+                )
+                matched.setdefault(best.key, []).append(event)
+            else:
+                leftovers.setdefault(user_id, []).append(event)
+    for bucket in (*matched.values(), *leftovers.values()):
+        bucket.sort(key=_event_order)
+    return matched, leftovers
+
+
+def _excuses(leave: LeaveInfo) -> bool:
+    # 先斩后奏 excuses nothing unless the counselor turned it into a phone leave (第六条四).
+    return leave.status == LeaveStatus.approved and (
+        leave.kind == LeaveKind.phone or not leave.after_start
+    )
+
+
+def _is_xianzhan_houzou(leave: LeaveInfo) -> bool:
+    return (
+        leave.after_start
+        and leave.kind != LeaveKind.phone
+        and leave.status != LeaveStatus.cancelled
+    )
+
+
+@dataclass(frozen=True)
+class _Times:
+    sign_in: datetime | None
+    sign_out: datetime | None
+
+
+def _times(duty: Duty, events: Iterable[Event], correction: CorrectionInfo | None) -> _Times:
+    """First sign-in by the end and last sign-out after it; corrections replace either."""
+    events = list(events)
+    ins = [e.at for e in events if e.action == SIGN_IN and e.at <= duty.end]
+    sign_in = min(ins) if ins else None
+    if correction and correction.sign_in_at is not None:
+        sign_in = correction.sign_in_at
+    outs = [e.at for e in events if e.action == SIGN_OUT]
+    if sign_in is not None:
+        outs = [t for t in outs if t > sign_in]  # a sign-out before the sign-in closes nothing
+    sign_out = max(outs) if outs else None
+    if correction and correction.sign_out_at is not None:
+        sign_out = correction.sign_out_at
+    return _Times(sign_in, sign_out)
+
+
+def _worked(duty: Duty, sign_in: datetime, sign_out: datetime) -> int:
+    # Scheduled duty: time before the start or after the end is not credited (SPEC §3).
+    return _minutes(min(sign_out, duty.end) - max(sign_in, duty.start))
+
+
+def classify_duty(
+    duty: Duty,
+    events: Iterable[Event],
+    leaves: Iterable[LeaveInfo],
+    correction: CorrectionInfo | None,
+    settings: PolicySettings,
+    now: datetime,
+) -> DutyOutcome:
+    """The outcome of one scheduled duty as of `now` (SPEC §3 duty and attendance, leave)."""
+    leaves = list(leaves)
+    excused = any(_excuses(leave) for leave in leaves)
+    after_start = any(_is_xianzhan_houzou(leave) for leave in leaves)
+    times = _times(duty, events, correction)
+    grace = timedelta(minutes=settings.grace_minutes)
+    base = DutyOutcome(
+        duty,
+        UPCOMING,
+        sign_in_at=times.sign_in,
+        sign_out_at=times.sign_out,
+        excused=excused,
+        after_start_leave=after_start,
+    )
+    is_late = times.sign_in is not None and times.sign_in > duty.start + grace
+    is_early = times.sign_out is not None and times.sign_out < duty.end - grace
+    late = _minutes(times.sign_in - duty.start) if is_late else 0
+    early = _minutes(duty.end - times.sign_out) if is_early else 0
+    credited = 0
+    if times.sign_in is not None and times.sign_out is not None:
+        credited = _worked(duty, times.sign_in, times.sign_out)
+
+    if correction and correction.status:
+        return _forced(base, correction.status, late, early, credited, settings)
+    if now < duty.start:
+        return base if times.sign_in is None else _replace(base, IN_PROGRESS)
+    if excused:
+        # The leave wins over the clock: no late, early or absence, but real work still counts.
+        return _replace(base, DutyStatus.leave, credited=credited)
+    if times.sign_in is None:
+        return _replace(base, IN_PROGRESS if now < duty.end else DutyStatus.absent)
+    if times.sign_out is None:
+        if now < duty.end + timedelta(minutes=settings.missed_sign_out_minutes):
+            return _replace(base, IN_PROGRESS, late=late)
+        kept = (
+            0 if settings.missed_sign_out_credits_zero else _worked(duty, times.sign_in, duty.end)
+        )
+        return _replace(base, DutyStatus.missed_sign_out, late=late, credited=kept)
+    status = {
+        (False, False): DutyStatus.normal,
+        (True, False): DutyStatus.late,
+        (False, True): DutyStatus.early,
+        (True, True): DutyStatus.late_early,
+    }[(is_late, is_early)]
+    return _replace(base, status, late=late, early=early, credited=credited)
+
+
+def _replace(
+    base: DutyOutcome, status: str, *, late: int = 0, early: int = 0, credited: int = 0
+) -> DutyOutcome:
+    return DutyOutcome(
+        base.duty,
+        str(status),
+        late,
+        early,
+        credited,
+        base.sign_in_at,
+        base.sign_out_at,
+        base.excused,
+        base.after_start_leave,
+    )
+
+
+def _forced(
+    base: DutyOutcome, status: str, late: int, early: int, credited: int, settings: PolicySettings
+) -> DutyOutcome:
+    """A counselor's status wins; minutes that contradict it are dropped."""
+    late = late if status in (DutyStatus.late, DutyStatus.late_early) else 0
+    early = early if status in (DutyStatus.early, DutyStatus.late_early) else 0
+    if status == DutyStatus.absent or (
+        status == DutyStatus.missed_sign_out and settings.missed_sign_out_credits_zero
+    ):
+        credited = 0
+    return _replace(base, status, late=late, early=early, credited=credited)
+
+
+def classify_extra(
+    events: Iterable[Event] | Mapping[int, Iterable[Event]],
+    settings: PolicySettings,
+    *,
+    user_id: int = 0,
+    now: datetime | None = None,
+) -> list[DutyOutcome]:
+    """Pair unscheduled sign-ins and sign-outs into extra duties (加班, 第六条四).
+
+    Accepts one person's events (with user_id) or match_events' leftovers by user. A sign-out
+    closes the open sign-in of the same local day; repeated scans keep the first sign-in and
+    the last sign-out; a sign-in left open past the missed window is 漏签退 with no credit.
+    A sign-out with nothing to close is dropped: there is no start to credit from.
+    """
+    if isinstance(events, Mapping):
+        return [
+            outcome
+            for uid in sorted(events)
+            for outcome in classify_extra(events[uid], settings, user_id=uid, now=now)
+        ]
+    missed = timedelta(minutes=settings.missed_sign_out_minutes)
+    pairs: list[list[datetime | None]] = []  # [sign_in, sign_out]
+    for event in sorted(events, key=_event_order):
+        day = to_local(event.at).date()
+        last = pairs[-1] if pairs else None
+        same_day = last is not None and to_local(last[0]).date() == day
+        if event.action == SIGN_IN:
+            if same_day and last[1] is None and event.at - last[0] <= missed:
+                continue  # a repeated scan: the first sign-in counts
+            pairs.append([event.at, None])
+        elif same_day:
+            last[1] = event.at  # closes the open sign-in, or a later sign-out supersedes
+    outcomes = []
+    for sign_in, sign_out in pairs:
+        duty = Duty(user_id, to_local(sign_in).date(), None, sign_in, sign_out or sign_in, "", True)
+        if sign_out is not None:
+            outcomes.append(
+                DutyOutcome(duty, EXTRA, 0, 0, _minutes(sign_out - sign_in), sign_in, sign_out)
+            )
+        elif now is not None and now < sign_in + missed:
+            outcomes.append(DutyOutcome(duty, IN_PROGRESS, sign_in_at=sign_in))
+        else:
+            outcomes.append(DutyOutcome(duty, DutyStatus.missed_sign_out.value, sign_in_at=sign_in))
+    return outcomes
+
+
+_UNDECIDED = (UPCOMING, IN_PROGRESS)
+_ATTENDED = (
+    DutyStatus.normal,
+    DutyStatus.late,
+    DutyStatus.early,
+    DutyStatus.late_early,
+    DutyStatus.missed_sign_out,
+)
+
+
+def summarize(outcomes: Iterable[DutyOutcome]) -> AttendanceSummary:
+    """Counts for one person; undecided duties are left out, extra duties are not 'expected'."""
+    counts = dict.fromkeys(AttendanceSummary.__dataclass_fields__, 0)
+    for outcome in outcomes:
+        status = outcome.status
+        if status in _UNDECIDED:
+            continue
+        counts["credited_minutes"] += outcome.credited_minutes
+        counts["late_minutes"] += outcome.late_minutes
+        if status == DutyStatus.missed_sign_out:
+            counts["missed_sign_out"] += 1  # 漏签退 counts whether the duty was scheduled or not
+        if outcome.duty.extra:
+            counts["extra"] += 1
+            continue
+        counts["expected"] += 1
+        counts["attended"] += status in _ATTENDED
+        counts["normal"] += status == DutyStatus.normal
+        counts["late"] += status in (DutyStatus.late, DutyStatus.late_early)
+        counts["early"] += status in (DutyStatus.early, DutyStatus.late_early)
+        counts["absent"] += status == DutyStatus.absent
+        counts["leave"] += status == DutyStatus.leave
+    return AttendanceSummary(**counts)

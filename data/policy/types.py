@@ -1,0 +1,111 @@
+"""Plain values the policy engine works on: the schedule, duties, events and their outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+# Outcome states beyond DutyStatus (data.models.base): an unscheduled duty that was worked (加班),
+# a duty that has not started, and one under way that cannot be decided yet.
+EXTRA = "extra"
+UPCOMING = "upcoming"
+IN_PROGRESS = "in_progress"
+
+
+@dataclass(frozen=True)
+class ShiftSpec:
+    """One weekly shift; weekday 1 = Monday … 7 = Sunday; end ≤ start means it ends next day."""
+
+    shift_id: int
+    weekday: int
+    start: time
+    end: time
+    place: str
+    user_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OverrideSpec:
+    """A dated change to the weekly schedule: kind is 'swap', 'extra' or 'cancel'."""
+
+    on: date
+    kind: str
+    shift_id: int | None = None
+    user_id: int | None = None
+    replaced_user_id: int | None = None
+    start: time | None = None
+    end: time | None = None
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class Duty:
+    """One duty of one person; extra=True only for unscheduled duty created by a sign-in (加班)."""
+
+    user_id: int
+    day: date
+    shift_id: int | None
+    start: datetime
+    end: datetime
+    place: str
+    extra: bool = False
+
+    @property
+    def key(self) -> tuple[int, date, int | None]:
+        return (self.user_id, self.day, self.shift_id)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One sign-in or sign-out; action is 'sign_in' or 'sign_out'."""
+
+    at: datetime
+    action: str
+
+
+@dataclass(frozen=True)
+class LeaveInfo:
+    """A leave request for one duty (kind: personal/sick/official/exam/phone)."""
+
+    kind: str
+    status: str
+    after_start: bool = False
+
+
+@dataclass(frozen=True)
+class CorrectionInfo:
+    """补签: corrected times and/or a forced status; None leaves that part as recorded."""
+
+    sign_in_at: datetime | None = None
+    sign_out_at: datetime | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True)
+class DutyOutcome:
+    duty: Duty
+    status: str
+    late_minutes: int = 0
+    early_minutes: int = 0
+    credited_minutes: int = 0
+    sign_in_at: datetime | None = None
+    sign_out_at: datetime | None = None
+    excused: bool = False
+    after_start_leave: bool = False
+
+
+@dataclass(frozen=True)
+class AttendanceSummary:
+    """Counts over decided outcomes; late counts late_early too, and early likewise."""
+
+    expected: int = 0
+    attended: int = 0
+    normal: int = 0
+    late: int = 0
+    early: int = 0
+    absent: int = 0
+    leave: int = 0
+    missed_sign_out: int = 0
+    extra: int = 0
+    credited_minutes: int = 0
+    late_minutes: int = 0
