@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from data.cli.common import database, resolve_team
 from data.migrate import upgrade
@@ -105,8 +105,12 @@ def backup(path: Path) -> None:
     tmp.unlink(missing_ok=True)
     try:
         # VACUUM INTO gives a transactionally consistent snapshot even while the door writes.
-        with db.engine.connect() as conn:
-            conn.execute(text("VACUUM INTO :target"), {"target": str(tmp)})
+        # It cannot run inside a transaction, so it goes on the bare DB-API connection.
+        raw = db.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM INTO ?", (str(tmp),))
+        finally:
+            raw.close()
         shutil.move(tmp, path)
     except Exception as exc:
         tmp.unlink(missing_ok=True)
