@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, callback, ctx, dcc, html
+from dash import Dash, Input, Output, ctx, dcc, html
 from flask import Flask
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -32,6 +32,16 @@ def init_dashboard(server: Flask) -> Dash:
         serve_locally=True,
     )
     app.layout = shell
+    # Registered on this app (not with the global @callback) because the shell module is
+    # imported once per process while each app needs its own copy.
+    app.callback(
+        Output("shell-semester", "options"),
+        Output("shell-semester", "value"),
+        Output("shell-url", "search"),
+        Output("shell-user", "children"),
+        Input("shell-url", "search"),
+        Input("shell-semester", "value"),
+    )(sync_semester)
     # Dash's CSRF-free JSON endpoints are guarded by the app's before_request instead.
     server.extensions["csrf"].exempt(server.view_functions["/dashboard/_dash-update-component"])
     # Bind the page callbacks to this app now rather than on the first request, so that
@@ -93,14 +103,6 @@ def shell() -> html.Div:
     )
 
 
-@callback(
-    Output("shell-semester", "options"),
-    Output("shell-semester", "value"),
-    Output("shell-url", "search"),
-    Output("shell-user", "children"),
-    Input("shell-url", "search"),
-    Input("shell-semester", "value"),
-)
 def sync_semester(search: str | None, picked: int | None):
     """Keep the picker and the URL's ?semester= in step, so a link shows the same semester."""
     session = get_session()

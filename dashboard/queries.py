@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from urllib.parse import parse_qs
 
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.attendance import semester_attendance
-from data.models import Appointment, CheckAction, CheckEvent, Role, Semester, Stage, Team, User
+from data.models import CheckAction, CheckEvent, Semester, Team, User
+from data.policy.types import IN_PROGRESS, UPCOMING, DutyOutcome
 from data.timeutil import local_to_utc
 
-ON_DUTY_STAGES = (Stage.trial, Stage.appointed)
+UNDECIDED = (UPCOMING, IN_PROGRESS)
 
 
 @dataclass(frozen=True)
@@ -66,48 +67,31 @@ def semester_visible(session: Session, user: User, semester_id: int | None) -> S
     return semester
 
 
-@dataclass(frozen=True)
-class OverviewKpis:
-    on_duty: int
-    expected_so_far: int
-    attended: int
-    late: int
-    absent: int
-    sign_ins: int
-    credited_hours: float
-    assistants_with_lates: int
+def weekly_statuses(outcomes: list[DutyOutcome]) -> pd.DataFrame:
+    """Decided duties per week (Monday) and status."""
+    rows = [
+        (o.duty.day - timedelta(days=o.duty.day.weekday()), o.status)
+        for o in outcomes
+        if o.status not in UNDECIDED
+    ]
+    frame = pd.DataFrame(rows, columns=["week", "status"])
+    if frame.empty:
+        return pd.DataFrame(columns=["week", "status", "count"])
+    return frame.groupby(["week", "status"]).size().reset_index(name="count")
 
 
-def overview_kpis(session: Session, semester: Semester, now: datetime) -> OverviewKpis:
-    on_duty = session.scalar(
-        select(func.count(Appointment.id))
-        .join(User, User.id == Appointment.user_id)
-        .where(
-            Appointment.semester_id == semester.id,
-            Appointment.stage.in_(ON_DUTY_STAGES),
-            User.role.in_((Role.assistant, Role.leader)),
+def sign_in_count(session: Session, semester: Semester, now: datetime) -> int:
+    """Sign-ins by the team's members during the semester, scheduled or extra."""
+    return (
+        session.scalar(
+            select(func.count(CheckEvent.id))
+            .join(User, User.id == CheckEvent.user_id)
+            .where(
+                User.team_id == semester.team_id,
+                CheckEvent.action == CheckAction.sign_in,
+                CheckEvent.at >= local_to_utc(semester.start, time(0, 0)),
+                CheckEvent.at <= min(now, local_to_utc(semester.end, time(23, 59, 59))),
+            )
         )
-    )
-    sign_ins = session.scalar(
-        select(func.count(CheckEvent.id))
-        .join(User, User.id == CheckEvent.user_id)
-        .where(
-            User.team_id == semester.team_id,
-            CheckEvent.action == CheckAction.sign_in,
-            CheckEvent.at >= local_to_utc(semester.start, datetime.min.time()),
-            CheckEvent.at <= min(now, local_to_utc(semester.end, datetime.max.time())),
-        )
-    )
-    attendance = semester_attendance(session, semester, now)
-    total = attendance.total()
-    with_lates = sum(1 for s in attendance.summaries().values() if s.late > 0)
-    return OverviewKpis(
-        on_duty=on_duty or 0,
-        expected_so_far=total.expected,
-        attended=total.attended,
-        late=total.late,
-        absent=total.absent,
-        sign_ins=sign_ins or 0,
-        credited_hours=round(total.credited_minutes / 60, 1),
-        assistants_with_lates=with_lates,
+        or 0
     )

@@ -190,8 +190,7 @@ def semester_attendance(
         )
         for duty in duties
     ]
-    for user_id, events in extra.items():
-        outcomes.extend(classify_extra(user_id, events, settings))
+    outcomes.extend(o for o in classify_extra(extra, settings, now=now) if o.duty.day <= today)
     return SemesterAttendance(semester_id=semester.id, outcomes=outcomes, settings=settings)
 
 

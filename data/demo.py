@@ -251,9 +251,15 @@ class DemoSummary:
         ]
 
 
-def seed_demo(session: Session, *, seed: int = 2026, today: date) -> DemoSummary:
-    """Create the demo team, people and two semesters of activity; flushes but does not commit."""
-    return _Builder(session, seed, today).build()
+def seed_demo(
+    session: Session, *, seed: int = 2026, today: date, now: datetime | None = None
+) -> DemoSummary:
+    """Create the demo team, people and two semesters of activity; flushes but does not commit.
+
+    With ``now`` (on ``today``), today's duties that were over well before it get activity too,
+    so a demo started in the afternoon does not show the morning's duties as missed.
+    """
+    return _Builder(session, seed, today, now).build()
 
 
 def semester_bounds(today: date) -> tuple[tuple[str, date, date], tuple[str, date, date]]:
@@ -395,11 +401,14 @@ class _SemesterData:
 
 
 class _Builder:
-    def __init__(self, session: Session, seed: int, today: date) -> None:
+    def __init__(
+        self, session: Session, seed: int, today: date, now: datetime | None = None
+    ) -> None:
         self.session = session
         self.seed = seed
         self.rng = random.Random(seed)
         self.today = today
+        self.now = now
         self.settings = PolicySettings()
         self.counts: Counter = Counter()
         (cur_name, cur_start, cur_end), (prev_name, prev_start, prev_end) = semester_bounds(today)
@@ -848,6 +857,14 @@ class _Builder:
             for s, _ in slots
         ]
 
+    def _over(self, duty: Duty) -> bool:
+        """A duty of today that ended long enough before ``now`` for its sign-out to exist."""
+        return (
+            self.now is not None
+            and duty.day == self.today
+            and duty.end + timedelta(minutes=45) <= self.now
+        )
+
     def semester(
         self, semester: Semester, members: list[_Person], plan: _Plan, *, complete: bool
     ) -> _SemesterData:
@@ -867,7 +884,9 @@ class _Builder:
         past_days = sorted({d.day for d in base if d.day <= last})
         overrides = self.overrides(semester, plan, shifts, base, past_days)
         duties = expected_duties(semester.start, semester.end, shifts, overrides, breaks)
-        data = _SemesterData(semester, members, shifts, [d for d in duties if d.day <= last])
+        data = _SemesterData(
+            semester, members, shifts, [d for d in duties if d.day <= last or self._over(d)]
+        )
         by_id = {p.user.id: p for p in members}
 
         # Allocate the patterns to people and their past scheduled duties.

@@ -1,6 +1,6 @@
 """Apply and create alembic migrations programmatically (no alembic.ini needed).
 
-    python -m data.migrate revision "message"   # autogenerate against an up-to-date SQLite file
+python -m data.migrate revision "message"   # autogenerate against an up-to-date SQLite file
 """
 
 from __future__ import annotations

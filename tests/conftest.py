@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy import text
 from data.db import Database
 from data.migrate import upgrade
 from data.models import Base
+from data.timeutil import LOCAL_TZ
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -141,3 +143,65 @@ def artifacts_dir() -> Path:
     path = Path(__file__).resolve().parent.parent / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+# The demo team, seeded once per test session (SQLite) and copied per test.
+DEMO_TODAY = date(2026, 11, 24)
+DEMO_NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture(scope="session")
+def _demo_template(_migrated, tmp_path_factory):
+    if TEST_DATABASE_URL:
+        return None
+    from data.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    shutil.copy(_migrated, path)
+    database = Database(f"sqlite:///{path}")
+    with database.session() as s:
+        seed_demo(s, seed=2026, today=DEMO_TODAY)
+    with database.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_url(_demo_template, database_url, tmp_path) -> str:
+    """A database holding the demo team as of DEMO_TODAY."""
+    if _demo_template is None:
+        from data.demo import seed_demo
+
+        database = Database(database_url)
+        with database.session() as s:
+            seed_demo(s, seed=2026, today=DEMO_TODAY)
+        database.dispose()
+        return database_url
+    path = tmp_path / "demo.db"
+    shutil.copy(_demo_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def demo_db(demo_url):
+    database = Database(demo_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def demo_app(demo_url, tmp_path):
+    """The app on the demo database, its clock fixed at DEMO_NOW."""
+    from app import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": demo_url,
+            "SECRET_KEY": "test-secret-key",
+            "CLOCK": lambda: DEMO_NOW,
+        }
+    )
+    yield app
+    app.extensions["zhuguantong.db"].dispose()

@@ -1,42 +1,37 @@
-"""总览: the semester at a glance."""
+"""总览: the semester at a glance — KPI cards and the weekly trend."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import queries
+from dashboard import figures, queries
+from data.report import build_report
 from web import get_session, now
 
 dash.register_page(__name__, path="/", name="总览", title="总览 · 助管通", order=0)
 
 
 def layout(**_kwargs) -> html.Div:
-    return html.Div(
-        [
-            html.H1("总览", className="h3 mb-3"),
-            html.Div(id="overview-body"),
-        ]
-    )
+    return html.Div([html.H1("总览", className="h3 mb-3"), html.Div(id="overview-body")])
 
 
-def kpi_card(label: str, value: str, note: str = "") -> dbc.Col:
+def kpi_card(label: str, value: str, note: str = "", unit: str = "") -> dbc.Col:
     return dbc.Col(
         dbc.Card(
             dbc.CardBody(
                 [
                     html.Div(label, className="kpi-label"),
-                    html.Div(value, className="kpi-value"),
+                    html.Div([value, html.Span(unit, className="kpi-unit")], className="kpi-value"),
                     html.Div(note, className="kpi-note"),
                 ]
             ),
             className="kpi-card shadow-sm h-100",
         ),
         xs=6,
-        md=4,
-        xl=2,
+        lg=3,
         className="mb-3",
     )
 
@@ -47,22 +42,64 @@ def render_overview(semester_id: int | None):
     semester = queries.semester_visible(session, current_user, semester_id)
     if semester is None:
         return dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单和值班表。", color="info")
-    k = queries.overview_kpis(session, semester, now())
-    rate = f"{k.attended / k.expected_so_far:.0%}" if k.expected_so_far else "—"
-    return html.Div(
+    moment = now()
+    report = build_report(session, semester, moment)
+    total = report.attendance.total()
+    people = len(report.members)
+    rate = f"{total.attended / total.expected:.0%}" if total.expected else "—"
+    late_people = sum(1 for m in report.members if m.attendance.late)
+    records = sum(m.records for m in report.members)
+    progress = report.meeting_progress
+    header = html.P(
+        f"{semester.name}（{semester.start} 至 {semester.end}）", className="text-secondary"
+    )
+    if total.expected == 0 and not report.members:
+        return html.Div(
+            [
+                header,
+                dbc.Alert(
+                    "本学期还没有值班数据：请先导入名单和值班表，助管扫码签到后这里会显示统计。",
+                    color="info",
+                ),
+            ]
+        )
+    cards = dbc.Row(
         [
-            html.P(
-                f"{semester.name}（{semester.start} 至 {semester.end}）", className="text-secondary"
+            kpi_card("在岗助管", str(people), "本学期聘任（含试用）", "人"),
+            kpi_card("应值班次", str(total.expected), "截至今天", "次"),
+            kpi_card("出勤率", rate, f"出勤 {total.attended} 次，请假 {total.leave} 次"),
+            kpi_card("迟到", str(total.late), f"{late_people} 人有迟到", "次"),
+            kpi_card("缺勤", str(total.absent), f"漏签退 {total.missed_sign_out} 次", "次"),
+            kpi_card(
+                "总工时", f"{total.credited_minutes / 60:.1f}", f"含加班 {total.extra} 次", "小时"
             ),
-            dbc.Row(
-                [
-                    kpi_card("在岗助管", str(k.on_duty), "试用与聘任中"),
-                    kpi_card("应值班次", str(k.expected_so_far), "截至今天"),
-                    kpi_card("出勤率", rate, f"出勤 {k.attended} 次"),
-                    kpi_card("签到次数", str(k.sign_ins), "含加班"),
-                    kpi_card("迟到", str(k.late), f"{k.assistants_with_lates} 人有迟到"),
-                    kpi_card("总工时", f"{k.credited_hours:g} 小时", "按规则计入"),
-                ]
+            kpi_card(
+                "工作记录",
+                str(records),
+                f"签到 {queries.sign_in_count(session, semester, moment)} 次",
+                "条",
+            ),
+            kpi_card(
+                "例会",
+                f"{progress.held}/{progress.required}",
+                "缺会议记录 " + str(progress.missing_minutes)
+                if progress.missing_minutes
+                else "每学期至少 2 次",
             ),
         ]
     )
+    weekly = queries.weekly_statuses(report.attendance.outcomes)
+    trend = dbc.Card(
+        dbc.CardBody(
+            [
+                html.H2("每周出勤情况", className="h6"),
+                dcc.Graph(
+                    id="overview-weekly",
+                    figure=figures.weekly_status_bars(weekly),
+                    config={"displayModeBar": False, "responsive": True},
+                ),
+            ]
+        ),
+        className="shadow-sm",
+    )
+    return html.Div([header, cards, trend])

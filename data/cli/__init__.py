@@ -9,6 +9,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from flask import Flask
+from flask.cli import with_appcontext
 
 MODULES = ("data.cli.core", "data.cli.imports", "data.cli.demo", "data.cli.report")
 
@@ -22,4 +23,8 @@ def register_cli(app: Flask) -> None:
                 raise
             continue  # a command module not written yet
         for command in module.COMMANDS:
+            # The `flask` CLI pushes an app context itself; the test runner does not.
+            if not getattr(command, "_in_app_context", False):
+                command.callback = with_appcontext(command.callback)
+                command._in_app_context = True
             app.cli.add_command(command)

@@ -12,7 +12,7 @@ from data.cli.common import database
 from data.demo import DEMO_LOGINS, TEAM_NAME
 from data.demo import seed_demo as generate_demo
 from data.models import Team, User
-from data.timeutil import local_today
+from data.timeutil import local_today, utcnow
 
 
 def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
@@ -34,6 +34,8 @@ def _parse_day(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 def seed_demo(seed: int, today: date | None, force: bool, if_empty: bool) -> None:
     """Create the demo team 数学与物理学院助管团 with two semesters of activity."""
     day = today or local_today()
+    # Seeding for the real today also fills in today's duties that are already over.
+    moment = utcnow() if today is None else None
     with database().session() as session:
         if session.scalar(select(User.id).limit(1)) is not None:
             if if_empty:
@@ -50,7 +52,7 @@ def seed_demo(seed: int, today: date | None, force: bool, if_empty: bool) -> Non
         if clash is not None:
             raise click.ClickException(f"演示数据已存在（{clash}），请换一个空数据库")
         try:
-            summary = generate_demo(session, seed=seed, today=day)
+            summary = generate_demo(session, seed=seed, today=day, now=moment)
         except IntegrityError as exc:  # a generated 学号 already taken by a real account
             raise click.ClickException("演示账号与现有账号重名，请换一个空数据库") from exc
     click.echo(f"演示数据已生成（种子 {seed}，今天 {day}）：")

@@ -1,0 +1,303 @@
+"""The semester's numbers per assistant, built once from the policy engine.
+
+``build_report`` is what the dashboard pages and ``export-report`` both read, so a number in the
+workbook is the number on the screen.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.attendance import SemesterAttendance, semester_attendance
+from data.models import (
+    GRADE_LABELS,
+    Appointment,
+    Assessment,
+    Commendation,
+    CourseFailure,
+    Evaluation,
+    EvaluationKind,
+    Grade,
+    LeaveKind,
+    LeaveRequest,
+    Meeting,
+    Presence,
+    Semester,
+    Stage,
+    Summary,
+    SummaryKind,
+    User,
+    Violation,
+    WorkRecord,
+)
+from data.policy.assessment import AssessmentInput, AssessmentResult, apply_excellent_quota, assess
+from data.policy.classify import summarize
+from data.policy.lifecycle import MeetingProgress, meeting_progress
+from data.policy.stipend import StipendResult, compute_stipend
+from data.policy.types import EXTRA, AttendanceSummary, DutyOutcome
+from data.policy.warnings import WarningResult, assess_warnings
+from data.timeutil import local_today
+
+# Resigned assistants left before the end-of-term assessment (第九条五), so they are not assessed.
+SERVED_STAGES = (Stage.trial, Stage.appointed, Stage.ended, Stage.dismissed)
+WORKED = {"normal", "late", "early", "late_early", "missed_sign_out", EXTRA}
+
+
+@dataclass(frozen=True)
+class MemberReport:
+    user_id: int
+    username: str
+    name: str
+    attendance: AttendanceSummary
+    records: int
+    record_rate: float  # worked duties with a work record / worked duties
+    weekly_summaries: int
+    weeks_without_summary: int
+    warning: WarningResult
+    assessment: AssessmentResult
+    final_grade: str  # the counselor's override when there is one
+    stipend: StipendResult
+
+    @property
+    def hours(self) -> float:
+        return round(self.attendance.credited_minutes / 60, 2)
+
+
+@dataclass(frozen=True)
+class MeetingRow:
+    held_on: date
+    topic: str
+    present: int
+    excused: int
+    absent: int
+    has_minutes: bool
+
+
+@dataclass(frozen=True)
+class SemesterReport:
+    semester: Semester
+    as_of: datetime
+    members: list[MemberReport]
+    meetings: list[MeetingRow]
+    meeting_progress: MeetingProgress
+    attendance: SemesterAttendance
+
+    @property
+    def assessed(self) -> bool:
+        """Grades mean something only once the term is over (第九条一: 每学期末考核)."""
+        return local_today(self.as_of) > self.semester.end
+
+
+def members_of(session: Session, semester: Semester) -> list[User]:
+    """Everyone who served in the semester (trial, appointed, or left during it)."""
+    return list(
+        session.scalars(
+            select(User)
+            .join(Appointment, Appointment.user_id == User.id)
+            .where(Appointment.semester_id == semester.id, Appointment.stage.in_(SERVED_STAGES))
+            .order_by(User.username)
+        )
+    )
+
+
+def _completed_weeks(semester: Semester, today: date) -> list[date]:
+    """Mondays of the semester's weeks that ended before today."""
+    monday = semester.start - timedelta(days=semester.start.weekday())
+    weeks = []
+    while monday + timedelta(days=6) < min(today, semester.end + timedelta(days=1)):
+        weeks.append(monday)
+        monday += timedelta(days=7)
+    return weeks
+
+
+def build_report(session: Session, semester: Semester, now: datetime) -> SemesterReport:
+    today = local_today(now)
+    members = members_of(session, semester)
+    attendance = semester_attendance(session, semester, now)
+    settings = attendance.settings
+    outcomes = attendance.by_user()
+
+    record_keys = set(
+        session.execute(
+            select(WorkRecord.user_id, WorkRecord.duty_date, WorkRecord.shift_id).where(
+                WorkRecord.duty_date.between(semester.start, semester.end)
+            )
+        ).all()
+    )
+    weekly = defaultdict(set)
+    for user_id, monday in session.execute(
+        select(Summary.user_id, Summary.period_start).where(
+            Summary.kind == SummaryKind.weekly,
+            Summary.period_start.between(semester.start - timedelta(days=6), semester.end),
+        )
+    ):
+        weekly[user_id].add(monday)
+    weeks = _completed_weeks(semester, today)
+
+    meetings = session.scalars(
+        select(Meeting).where(Meeting.semester_id == semester.id).order_by(Meeting.held_on)
+    ).all()
+    presence: dict[int, Counter] = defaultdict(Counter)
+    meeting_rows = []
+    for meeting in meetings:
+        counts = Counter(a.status for a in meeting.attendance)
+        for a in meeting.attendance:
+            presence[a.user_id][a.status] += 1
+        meeting_rows.append(
+            MeetingRow(
+                meeting.held_on,
+                meeting.topic,
+                counts[Presence.present],
+                counts[Presence.excused],
+                counts[Presence.absent],
+                bool(meeting.minutes.strip()),
+            )
+        )
+    held_meetings = [m for m in meetings if m.held_on <= today]
+
+    after_start = Counter(
+        user_id
+        for (user_id,) in session.execute(
+            select(LeaveRequest.user_id).where(
+                LeaveRequest.duty_date.between(semester.start, semester.end),
+                LeaveRequest.after_start.is_(True),
+                LeaveRequest.kind != LeaveKind.phone,
+            )
+        )
+    )
+    failures = _count_by_user(session, CourseFailure, semester.id)
+    violations = _count_by_user(session, Violation, semester.id)
+    bonuses = dict(
+        session.execute(
+            select(Commendation.user_id, func.sum(Commendation.bonus))
+            .where(Commendation.semester_id == semester.id)
+            .group_by(Commendation.user_id)
+        ).all()
+    )
+    counselor_scores, peer_scores = _evaluations(session, semester.id)
+    overrides = dict(
+        session.execute(
+            select(Assessment.user_id, Assessment.override_grade).where(
+                Assessment.semester_id == semester.id, Assessment.override_grade.is_not(None)
+            )
+        ).all()
+    )
+
+    partial: dict[int, dict] = {}
+    results: dict[int, AssessmentResult] = {}
+    for member in members:
+        items = outcomes.get(member.id, [])
+        summary = summarize(items)
+        worked = [o for o in items if o.status in WORKED]
+        with_record = sum(1 for o in worked if _has_record(o, record_keys))
+        record_rate = with_record / len(worked) if worked else 0.0
+        missing_weeks = sum(1 for w in weeks if w not in weekly[member.id])
+        unexcused = presence[member.id][Presence.absent]
+        warning = assess_warnings(
+            summary,
+            weeks_without_summary=missing_weeks,
+            after_start_leaves=after_start[member.id],
+            unexcused_meeting_absences=unexcused,
+            settings=settings,
+        )
+        results[member.id] = assess(
+            AssessmentInput(
+                late=summary.late,
+                absent=summary.absent,
+                missed_sign_out=summary.missed_sign_out,
+                early=summary.early,
+                record_compliance=record_rate,
+                meetings_total=len(held_meetings),
+                meetings_attended=presence[member.id][Presence.present],
+                unexcused_meeting_absences=unexcused,
+                counselor_score=counselor_scores.get(member.id),
+                peer_scores=peer_scores.get(member.id, []),
+                course_failures=failures[member.id],
+                violations=violations[member.id],
+            ),
+            settings,
+        )
+        partial[member.id] = dict(
+            summary=summary,
+            records=with_record,
+            record_rate=record_rate,
+            weekly=len(weekly[member.id] & set(weeks)),
+            missing=missing_weeks,
+            warning=warning,
+            items=items,
+        )
+    results = apply_excellent_quota(results, settings)
+
+    reports = []
+    for member in members:
+        p = partial[member.id]
+        result = results[member.id]
+        grade = overrides.get(member.id)
+        final = grade.value if grade else result.grade
+        by_month: Counter = Counter()
+        for o in p["items"]:
+            by_month[o.duty.day.strftime("%Y-%m")] += o.credited_minutes
+        stipend = compute_stipend(
+            dict(by_month), final, Decimal(bonuses.get(member.id) or 0), settings
+        )
+        reports.append(
+            MemberReport(
+                user_id=member.id,
+                username=member.username,
+                name=member.name,
+                attendance=p["summary"],
+                records=p["records"],
+                record_rate=p["record_rate"],
+                weekly_summaries=p["weekly"],
+                weeks_without_summary=p["missing"],
+                warning=p["warning"],
+                assessment=result,
+                final_grade=final,
+                stipend=stipend,
+            )
+        )
+    progress = meeting_progress(
+        [(m.held_on, bool(m.minutes.strip())) for m in meetings], settings, today, semester.end
+    )
+    return SemesterReport(semester, now, reports, meeting_rows, progress, attendance)
+
+
+def _has_record(outcome: DutyOutcome, record_keys: set) -> bool:
+    return (outcome.duty.user_id, outcome.duty.day, outcome.duty.shift_id) in record_keys
+
+
+def _count_by_user(session: Session, model, semester_id: int) -> Counter:
+    return Counter(
+        dict(
+            session.execute(
+                select(model.user_id, func.count(model.id))
+                .where(model.semester_id == semester_id)
+                .group_by(model.user_id)
+            ).all()
+        )
+    )
+
+
+def _evaluations(session: Session, semester_id: int) -> tuple[dict[int, float], dict[int, list]]:
+    counselor: dict[int, float] = {}
+    peers: dict[int, list[float]] = defaultdict(list)
+    for subject, rater, kind, score in session.execute(
+        select(Evaluation.subject_id, Evaluation.rater_id, Evaluation.kind, Evaluation.score).where(
+            Evaluation.semester_id == semester_id
+        )
+    ):
+        if kind is EvaluationKind.counselor:
+            counselor[subject] = score
+        elif rater != subject:  # peers never rate themselves (第九条二)
+            peers[subject].append(score)
+    return counselor, peers
+
+
+def grade_label(grade: str) -> str:
+    return GRADE_LABELS[Grade(grade)]

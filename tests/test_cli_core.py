@@ -1,0 +1,96 @@
+"""init-db, create-user, create-semester and backup."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import func, select
+
+from data.models import Role, Semester, User
+
+pytestmark = pytest.mark.db
+
+
+def test_init_db_is_idempotent(runner):
+    for _ in range(2):
+        result = runner.invoke(args=["init-db"])
+        assert result.exit_code == 0, result.output
+        assert "数据库已就绪" in result.output
+
+
+def test_create_user_prints_a_one_time_password(runner, db):
+    result = runner.invoke(
+        args=["create-user", "T100", "陈老师", "--role", "兼辅", "--team", "物理学院助管团"]
+    )
+    assert result.exit_code == 0, result.output
+    password = result.output.split("初始密码：")[1].split("（")[0]
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == "T100"))
+        assert user.role is Role.counselor and user.team.name == "物理学院助管团"
+        assert user.must_change_password and user.check_password(password)
+        assert password not in user.password_hash
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create-user", "T100", "陈老师", "--role", "校长"], "未知角色"),
+        (["create-user", " ", "陈老师"], "不能为空"),
+    ],
+)
+def test_create_user_refuses_bad_input(runner, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_create_user_refuses_a_duplicate(runner, team, db):
+    result = runner.invoke(args=["create-user", team.counselor, "重名"])
+    assert result.exit_code != 0 and "已存在" in result.output
+    with db.session() as s:
+        assert s.scalar(select(func.count(User.id)).where(User.username == team.counselor)) == 1
+
+
+def test_create_semester(runner, team, db):
+    result = runner.invoke(args=["create-semester", "2027春", "2027-02-22", "2027-07-02"])
+    assert result.exit_code == 0, result.output
+    with db.session() as s:
+        assert (
+            s.scalar(select(Semester).where(Semester.name == "2027春")).end.isoformat()
+            == "2027-07-02"
+        )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["create-semester", "X", "2027-02-30", "2027-07-02"], "日期格式"),
+        (["create-semester", "X", "2027-07-02", "2027-02-22"], "必须晚于"),
+        (["create-semester", "X", "2026-10-01", "2026-12-01"], "重叠"),
+        (["create-semester", "2026秋", "2030-01-01", "2030-06-01"], "已存在"),
+    ],
+)
+def test_create_semester_refuses_bad_input(runner, team, db, args, message):
+    result = runner.invoke(args=args)
+    assert result.exit_code != 0 and message in result.output
+    with db.session() as s:
+        assert s.scalar(select(func.count(Semester.id))) == 1
+
+
+def test_create_semester_without_a_team_says_so(runner):
+    result = runner.invoke(args=["create-semester", "X", "2027-02-22", "2027-07-02"])
+    assert result.exit_code != 0 and "还没有团队" in result.output
+
+
+def test_backup_writes_a_consistent_copy(runner, team, db, tmp_path):
+    if not db.is_sqlite:
+        pytest.skip("backup copies the SQLite file; PostgreSQL uses pg_dump")
+    target = tmp_path / "backups" / "zgt.db"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("select count(*) from user").fetchone()[0] == 6
+    again = runner.invoke(args=["backup", str(target)])
+    assert again.exit_code != 0 and "已存在" in again.output
