@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 
 import web
 from data.db import Database
@@ -47,7 +48,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        WTF_CSRF_TIME_LIMIT=None,  # a login page left open on a phone must still work
+        WTF_CSRF_TIME_LIMIT=None,
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        RATELIMIT_HEADERS_ENABLED=True,
+        # Wrong passwords allowed per account and per address before logins slow down.
+        LOGIN_LIMIT_PER_ACCOUNT="5 per minute;20 per hour",
+        LOGIN_LIMIT_PER_ADDRESS="20 per minute;200 per hour",  # a login page left open on a phone must still work
     )
     if config:
         app.config.from_mapping(config)
@@ -61,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(web.close_session)
     web.login_manager.init_app(app)
     web.csrf.init_app(app)
+    web.limiter.init_app(app)
 
     # Blueprints.
     from checkin import bp as checkin_bp
@@ -98,6 +105,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         if not current_user.is_authenticated:
             return redirect(url_for("checkin.login"))
         return redirect(web.home_url(current_user))
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        message = "登录尝试次数过多，请稍等一分钟再试。忘记密码请联系兼辅老师重置。"
+        return render_template("error.html", code=429, message=message), 429
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_error):
+        message = "页面已过期或缺少安全校验，请返回刷新后重试（签到请重新扫码）。"
+        if request.path.startswith("/dashboard/_"):
+            return jsonify(error=message), 400
+        return render_template("error.html", code=400, message=message), 400
 
     for code, message in (
         (403, "无权访问此页面。"),

@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import wraps
 
 from flask import abort, current_app, g, request
+from flask_limiter import Limiter
 from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
@@ -20,6 +21,8 @@ login_manager.login_view = "checkin.login"
 login_manager.login_message = "请先登录。"
 login_manager.login_message_category = "warning"
 csrf = CSRFProtect()
+# In memory per process by default; RATELIMIT_STORAGE_URI=redis://… shares counts between workers.
+limiter = Limiter(key_func=lambda: request.remote_addr or "", default_limits=[])
 
 STAFF_ROLES = frozenset({Role.leader, Role.counselor, Role.leadership})
 

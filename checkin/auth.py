@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from checkin import bp
 from checkin.forms import ChangePasswordForm, LoginForm
 from data.models import User
-from web import get_session, home_url
+from web import get_session, home_url, limiter
 
 # Pages a user who must change the password may still reach.
 PASSWORD_CHANGE_EXEMPT = {"checkin.login", "checkin.logout", "checkin.change_password", "static"}
@@ -43,7 +43,27 @@ def require_password_change():
     return None
 
 
+def _login_username() -> str:
+    return "login:" + (request.form.get("username") or "").strip()[:32]
+
+
+def _failed(response) -> bool:
+    # Only wrong passwords count towards the limits, not successful logins.
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_login_username,
+    methods=["POST"],
+    deduct_when=_failed,
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    methods=["POST"],
+    deduct_when=_failed,
+)
 def login():
     next_url = safe_next(request.args.get("next"))
     if current_user.is_authenticated:

@@ -110,15 +110,37 @@ class SemesterAttendance:
         return summarize(self.outcomes)
 
 
+def _breaks(session: Session, semester: Semester) -> list[tuple[date, date]]:
+    query = select(SemesterBreak).where(SemesterBreak.semester_id == semester.id)
+    return [(b.start, b.end) for b in session.scalars(query)]
+
+
 def semester_duties(session: Session, semester: Semester, until: date | None = None) -> list[Duty]:
     shifts, overrides = load_schedule(session, semester)
-    breaks = [
-        (b.start, b.end)
-        for b in session.scalars(
-            select(SemesterBreak).where(SemesterBreak.semester_id == semester.id)
-        )
-    ]
+    breaks = _breaks(session, semester)
     return expected_duties(semester.start, semester.end, shifts, overrides, breaks, until=until)
+
+
+def duties_on(
+    session: Session, semester: Semester, day: date, user_id: int | None = None
+) -> list[Duty]:
+    """The expected duties of one day (the door and today's list need no more than that)."""
+    if not semester.start <= day <= semester.end:
+        return []
+    shifts, overrides = load_schedule(session, semester)
+    duties = expected_duties(day, day, shifts, overrides, _breaks(session, semester))
+    return [d for d in duties if user_id is None or d.user_id == user_id]
+
+
+def current_semester(session: Session, team_id: int | None, today: date) -> Semester | None:
+    """The team's semester that contains ``today``, if any."""
+    if team_id is None:
+        return None
+    return session.scalar(
+        select(Semester).where(
+            Semester.team_id == team_id, Semester.start <= today, Semester.end >= today
+        )
+    )
 
 
 def semester_attendance(

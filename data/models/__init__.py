@@ -26,6 +26,7 @@ from data.models.base import (
 )
 from data.models.duty import (
     CheckEvent,
+    DeviceAlert,
     DutyCorrection,
     LeaveRequest,
     Place,
@@ -34,6 +35,7 @@ from data.models.duty import (
     Shift,
     ShiftAssignment,
     ShiftOverride,
+    UsedToken,
 )
 from data.models.people import (
     Appointment,
@@ -70,6 +72,7 @@ __all__ = [
     "CheckMethod",
     "Commendation",
     "CourseFailure",
+    "DeviceAlert",
     "DismissalReason",
     "DutyCorrection",
     "DutyStatus",
@@ -99,6 +102,7 @@ __all__ = [
     "TeamSettings",
     "Training",
     "TrainingAttendance",
+    "UsedToken",
     "User",
     "Violation",
     "WorkRecord",

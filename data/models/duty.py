@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from data.models.base import (
@@ -72,6 +72,8 @@ class Place(Base):
     team: Mapped[Team] = relationship()
     # Bumped when the counselor revokes a poster: tokens carry the version they were made with.
     poster_version: Mapped[int] = mapped_column(default=1)
+    # Bumped when the counselor revokes the kiosk link of this place.
+    kiosk_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class Shift(Base):
@@ -197,3 +199,31 @@ class DutyCorrection(Base):
     reason: Mapped[str] = mapped_column(Text)
     by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsedToken(Base):
+    """A rotating kiosk code already used by one account: a second use is a replay."""
+
+    __tablename__ = "used_token"
+    __table_args__ = (UniqueConstraint("user_id", "token_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class DeviceAlert(Base):
+    """One phone signed in for two or more accounts on one day (SPEC §4 device binding)."""
+
+    __tablename__ = "device_alert"
+    __table_args__ = (UniqueConstraint("device_id", "on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id", ondelete="CASCADE"), index=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    on: Mapped[date]
+    user_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
