@@ -181,3 +181,28 @@ def test_passwords_are_hashed(db, team):
         user = s.scalar(select(User).where(User.username == team.counselor))
         assert "correct-horse-9" not in user.password_hash
         assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_repeated_wrong_passwords_for_one_account_slow_down(client, auth, team):
+    for _ in range(5):
+        assert auth.login(team.counselor, "wrong-password").status_code == 401
+    response = auth.login(team.counselor, "wrong-password")
+    assert response.status_code == 429
+    assert "登录尝试次数过多" in response.get_data(as_text=True)
+    # The limit is per account: another account from the same address still gets in.
+    assert auth.login(team.assistants[0]).status_code == 302
+
+
+def test_successful_logins_do_not_count(app, team):
+    from tests.conftest import AuthActions
+
+    for _ in range(8):
+        client = app.test_client()
+        assert AuthActions(client).login(team.counselor).status_code == 302
+
+
+def test_one_address_trying_many_accounts_slows_down(app, client, auth, team):
+    app.config["LOGIN_LIMIT_PER_ADDRESS"] = "3 per minute"
+    for name in ("a1", "a2", "a3"):
+        assert auth.login(name, "x").status_code == 401
+    assert auth.login("a4", "x").status_code == 429
