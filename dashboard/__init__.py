@@ -11,7 +11,7 @@ from flask import Flask
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import queries
+from dashboard import access, queries
 from data.timeutil import local_today
 from web import get_session, now
 
@@ -26,6 +26,8 @@ def init_dashboard(server: Flask) -> Dash:
         use_pages=True,
         pages_folder=str(Path(__file__).with_name("pages")),
         assets_folder=str(ASSETS),
+        # assets/ also serves the Flask pages; their scripts must not run inside the dashboard.
+        assets_ignore=r"kiosk.*\.js",
         title="助管通 · 统计面板",
         update_title=None,
         suppress_callback_exceptions=True,
@@ -39,6 +41,7 @@ def init_dashboard(server: Flask) -> Dash:
         Output("shell-semester", "value"),
         Output("shell-url", "search"),
         Output("shell-user", "children"),
+        Output("shell-nav", "children"),
         Input("shell-url", "search"),
         Input("shell-semester", "value"),
     )(sync_semester)
@@ -53,10 +56,6 @@ def init_dashboard(server: Flask) -> Dash:
 
 def shell() -> html.Div:
     """Navigation, the shared semester picker and the page container."""
-    nav = [
-        dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
-        for page in dash.page_registry.values()
-    ]
     return html.Div(
         [
             dcc.Location(id="shell-url", refresh=False),
@@ -64,7 +63,7 @@ def shell() -> html.Div:
                 dbc.Container(
                     [
                         dbc.NavbarBrand("助管通", href="/dashboard/", className="fw-bold"),
-                        dbc.Nav(nav, navbar=True, className="me-auto", id="shell-nav"),
+                        dbc.Nav(navbar=True, className="me-auto shell-nav", id="shell-nav"),
                         html.Div(
                             [
                                 dcc.Dropdown(
@@ -117,4 +116,13 @@ def sync_semester(search: str | None, picked: int | None):
             chosen = queries.default_semester(semesters, local_today(now()))
     new_search = f"?semester={chosen}" if chosen is not None else ""
     user = f"{current_user.name} · {current_user.role.label}"
-    return options, chosen, new_search, user
+    return options, chosen, new_search, user, nav_links(new_search)
+
+
+def nav_links(search: str) -> list:
+    """The pages this user may open, each link keeping the chosen semester."""
+    return [
+        dbc.NavLink(page["name"], href=page["relative_path"] + search, active="exact")
+        for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
+        if access.allowed(page.get("slug", ""))
+    ]

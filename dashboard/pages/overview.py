@@ -7,11 +7,11 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import figures, queries
+from dashboard import access, figures, queries
 from data.report import build_report
 from web import get_session, now
 
-dash.register_page(__name__, path="/", name="总览", title="总览 · 助管通", order=0)
+dash.register_page(__name__, path="/", name="总览", title="总览 · 助管通", order=0, slug="overview")
 
 
 def layout(**_kwargs) -> html.Div:
@@ -38,6 +38,7 @@ def kpi_card(label: str, value: str, note: str = "", unit: str = "") -> dbc.Col:
 
 @callback(Output("overview-body", "children"), Input("shell-semester", "value"))
 def render_overview(semester_id: int | None):
+    access.require("overview")
     session = get_session()
     semester = queries.semester_visible(session, current_user, semester_id)
     if semester is None:
