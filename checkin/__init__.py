@@ -13,4 +13,14 @@ def localtime(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_local(moment).strftime(fmt) if moment else ""
 
 
-from checkin import auth, door, me  # noqa: E402,F401  (views register themselves on bp)
+# Views register themselves on bp when their module is imported.
+from checkin import (  # noqa: E402,F401
+    admin_nav,
+    auth,
+    door,
+    kiosk,
+    leave,
+    me,
+    posters,
+    summaries,
+)

@@ -26,7 +26,9 @@ from data.models import (
     Grade,
     LeaveKind,
     LeaveRequest,
+    LeaveStatus,
     Meeting,
+    MeetingAttendance,
     Presence,
     Semester,
     Stage,
@@ -39,6 +41,7 @@ from data.models import (
 from data.policy.assessment import AssessmentInput, AssessmentResult, apply_excellent_quota, assess
 from data.policy.classify import summarize
 from data.policy.lifecycle import MeetingProgress, meeting_progress
+from data.policy.settings import PolicySettings
 from data.policy.stipend import StipendResult, compute_stipend
 from data.policy.types import EXTRA, AttendanceSummary, DutyOutcome
 from data.policy.warnings import WarningResult, assess_warnings
@@ -116,6 +119,73 @@ def _completed_weeks(semester: Semester, today: date) -> list[date]:
     return weeks
 
 
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the warnings need besides attendance (第六条四、六, 第七条一)."""
+
+    weekly_written: int = 0  # completed weeks with a 周总结
+    weeks_missing: int = 0  # completed weeks without one
+    after_start_leaves: int = 0  # 先斩后奏 requests, not cancelled, not phone leave
+    meetings_present: int = 0
+    meetings_absent: int = 0  # unexcused (例会旷到)
+
+
+def member_facts(
+    session: Session, semester: Semester, today: date, user_ids: set[int] | None = None
+) -> dict[int, MemberFacts]:
+    """Per-user facts for warnings and assessment; one query each, optionally for some users."""
+
+    def only(query, column):
+        return query if user_ids is None else query.where(column.in_(user_ids))
+
+    weeks = _completed_weeks(semester, today)
+    weekly: dict[int, set[date]] = defaultdict(set)
+    query = select(Summary.user_id, Summary.period_start).where(
+        Summary.kind == SummaryKind.weekly,
+        Summary.period_start.between(semester.start - timedelta(days=6), semester.end),
+    )
+    for user_id, monday in session.execute(only(query, Summary.user_id)):
+        weekly[user_id].add(monday)
+    query = select(LeaveRequest.user_id).where(
+        LeaveRequest.duty_date.between(semester.start, semester.end),
+        LeaveRequest.after_start.is_(True),
+        LeaveRequest.kind != LeaveKind.phone,
+        LeaveRequest.status != LeaveStatus.cancelled,
+    )
+    after_start = Counter(u for (u,) in session.execute(only(query, LeaveRequest.user_id)))
+    query = (
+        select(MeetingAttendance.user_id, MeetingAttendance.status)
+        .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
+        .where(Meeting.semester_id == semester.id, Meeting.held_on <= today)
+    )
+    presence: dict[int, Counter] = defaultdict(Counter)
+    for user_id, status in session.execute(only(query, MeetingAttendance.user_id)):
+        presence[user_id][status] += 1
+    ids = user_ids if user_ids is not None else set(weekly) | set(after_start) | set(presence)
+    return {
+        user_id: MemberFacts(
+            weekly_written=len(weekly[user_id] & set(weeks)),
+            weeks_missing=sum(1 for w in weeks if w not in weekly[user_id]),
+            after_start_leaves=after_start[user_id],
+            meetings_present=presence[user_id][Presence.present],
+            meetings_absent=presence[user_id][Presence.absent],
+        )
+        for user_id in ids
+    }
+
+
+def member_warning(
+    summary: AttendanceSummary, facts: MemberFacts, settings: PolicySettings
+) -> WarningResult:
+    return assess_warnings(
+        summary,
+        weeks_without_summary=facts.weeks_missing,
+        after_start_leaves=facts.after_start_leaves,
+        unexcused_meeting_absences=facts.meetings_absent,
+        settings=settings,
+    )
+
+
 def build_report(session: Session, semester: Semester, now: datetime) -> SemesterReport:
     today = local_today(now)
     members = members_of(session, semester)
@@ -130,25 +200,13 @@ def build_report(session: Session, semester: Semester, now: datetime) -> Semeste
             )
         ).all()
     )
-    weekly = defaultdict(set)
-    for user_id, monday in session.execute(
-        select(Summary.user_id, Summary.period_start).where(
-            Summary.kind == SummaryKind.weekly,
-            Summary.period_start.between(semester.start - timedelta(days=6), semester.end),
-        )
-    ):
-        weekly[user_id].add(monday)
-    weeks = _completed_weeks(semester, today)
-
+    facts = member_facts(session, semester, today, {m.id for m in members})
     meetings = session.scalars(
         select(Meeting).where(Meeting.semester_id == semester.id).order_by(Meeting.held_on)
     ).all()
-    presence: dict[int, Counter] = defaultdict(Counter)
     meeting_rows = []
     for meeting in meetings:
         counts = Counter(a.status for a in meeting.attendance)
-        for a in meeting.attendance:
-            presence[a.user_id][a.status] += 1
         meeting_rows.append(
             MeetingRow(
                 meeting.held_on,
@@ -161,16 +219,6 @@ def build_report(session: Session, semester: Semester, now: datetime) -> Semeste
         )
     held_meetings = [m for m in meetings if m.held_on <= today]
 
-    after_start = Counter(
-        user_id
-        for (user_id,) in session.execute(
-            select(LeaveRequest.user_id).where(
-                LeaveRequest.duty_date.between(semester.start, semester.end),
-                LeaveRequest.after_start.is_(True),
-                LeaveRequest.kind != LeaveKind.phone,
-            )
-        )
-    )
     failures = _count_by_user(session, CourseFailure, semester.id)
     violations = _count_by_user(session, Violation, semester.id)
     bonuses = dict(
@@ -197,15 +245,8 @@ def build_report(session: Session, semester: Semester, now: datetime) -> Semeste
         worked = [o for o in items if o.status in WORKED]
         with_record = sum(1 for o in worked if _has_record(o, record_keys))
         record_rate = with_record / len(worked) if worked else 0.0
-        missing_weeks = sum(1 for w in weeks if w not in weekly[member.id])
-        unexcused = presence[member.id][Presence.absent]
-        warning = assess_warnings(
-            summary,
-            weeks_without_summary=missing_weeks,
-            after_start_leaves=after_start[member.id],
-            unexcused_meeting_absences=unexcused,
-            settings=settings,
-        )
+        fact = facts[member.id]
+        warning = member_warning(summary, fact, settings)
         results[member.id] = assess(
             AssessmentInput(
                 late=summary.late,
@@ -214,8 +255,8 @@ def build_report(session: Session, semester: Semester, now: datetime) -> Semeste
                 early=summary.early,
                 record_compliance=record_rate,
                 meetings_total=len(held_meetings),
-                meetings_attended=presence[member.id][Presence.present],
-                unexcused_meeting_absences=unexcused,
+                meetings_attended=fact.meetings_present,
+                unexcused_meeting_absences=fact.meetings_absent,
                 counselor_score=counselor_scores.get(member.id),
                 peer_scores=peer_scores.get(member.id, []),
                 course_failures=failures[member.id],
@@ -227,8 +268,8 @@ def build_report(session: Session, semester: Semester, now: datetime) -> Semeste
             summary=summary,
             records=with_record,
             record_rate=record_rate,
-            weekly=len(weekly[member.id] & set(weeks)),
-            missing=missing_weeks,
+            weekly=fact.weekly_written,
+            missing=fact.weeks_missing,
             warning=warning,
             items=items,
         )
