@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from dashboard import access, queries
+from dashboard.downloads import register_downloads
 from data.timeutil import local_today
 from web import get_session, now
 
@@ -51,6 +52,8 @@ def init_dashboard(server: Flask) -> Dash:
     # several apps in one process (tests) each get their own.
     with server.test_request_context():
         app._setup_server()
+    register_downloads(server)
+    server.extensions["dash"] = app
     return app
 
 

@@ -59,3 +59,329 @@ def weekly_status_bars(weekly: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(tickformat="%m-%d", title_text="周（周一）")
     fig.update_yaxes(title_text="班次")
     return _base(fig)
+
+
+# --- assessment, stipend, compare figures
+# Imports kept inside this section so the two page groups can grow the module independently.
+import dash_ag_grid as dag  # noqa: E402
+
+GRADE_COLORS = {"优秀": "#198754", "合格": "#0d6efd", "不合格": "#dc3545"}
+
+
+def grade_bars(counts: dict[str, int], estimate: bool = False) -> go.Figure:
+    """Members per final grade; ``counts`` maps 优秀/合格/不合格 to a count."""
+    suffix = "（预估）" if estimate else ""
+    fig = go.Figure(
+        go.Bar(
+            x=list(counts),
+            y=list(counts.values()),
+            marker_color=[GRADE_COLORS.get(k, "#6c757d") for k in counts],
+            text=list(counts.values()),
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=f"%{{x}}{suffix}：%{{y}} 人<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title_text="人数", rangemode="tozero")
+    return _base(fig, height=300)
+
+
+def grade_history_bars(history: pd.DataFrame) -> go.Figure:
+    """Stacked grade counts per semester; ``history`` has columns semester, grade, count."""
+    fig = go.Figure()
+    for grade, color in GRADE_COLORS.items():
+        part = history[history["grade"] == grade]
+        fig.add_bar(
+            x=part["semester"],
+            y=part["count"],
+            name=grade,
+            marker_color=color,
+            hovertemplate=f"%{{x}}<br>{grade}：%{{y}} 人<extra></extra>",
+        )
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(title_text="人数")
+    return _base(fig, height=300)
+
+
+def stipend_monthly_bars(monthly: pd.DataFrame, cap: float) -> go.Figure:
+    """Hours counted for the stipend per month, and hours above the monthly cap (not paid)."""
+    fig = go.Figure()
+    fig.add_bar(
+        x=monthly["month"],
+        y=monthly["counted"],
+        name="计入补贴工时",
+        marker_color="#0d6efd",
+        hovertemplate="%{x}：计入 %{y:.2f} 小时<extra></extra>",
+    )
+    fig.add_bar(
+        x=monthly["month"],
+        y=monthly["over"],
+        name=f"超出每月 {cap:g} 小时上限（不计）",
+        marker_color="#adb5bd",
+        hovertemplate="%{x}：超出上限 %{y:.2f} 小时<extra></extra>",
+    )
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(type="category", title_text="月份")
+    fig.update_yaxes(title_text="小时（全团合计）")
+    return _base(fig, height=300)
+
+
+def semester_line(names: list[str], values: list, title: str, fmt: str, color: str) -> go.Figure:
+    """One value per semester (oldest first), e.g. attendance rate or lates per assistant."""
+    fig = go.Figure(
+        go.Scatter(
+            x=names,
+            y=values,
+            mode="lines+markers+text",
+            text=[format(v, fmt) if v is not None else "" for v in values],
+            textposition="top center",
+            cliponaxis=False,
+            line=dict(color=color, width=3),
+            marker=dict(size=10),
+            hovertemplate=f"%{{x}}<br>{title}：%{{text}}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(
+        title_text=title, rangemode="tozero", tickformat=".0%" if fmt.endswith("%") else None
+    )
+    return _base(fig, height=280)
+
+
+def warning_level_bars(counts: dict[str, int]) -> go.Figure:
+    """Members per warning level (不合格风险/警告/提醒)."""
+    colors = {"不合格风险": "#dc3545", "警告": "#fd7e14", "提醒": "#ffc107"}
+    fig = go.Figure(
+        go.Bar(
+            x=list(counts),
+            y=list(counts.values()),
+            marker_color=[colors.get(k, "#6c757d") for k in counts],
+            text=list(counts.values()),
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}：%{y} 人<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title_text="人数", rangemode="tozero")
+    return _base(fig, height=300)
+
+
+def data_grid(
+    grid_id: str, frame: pd.DataFrame, height: int | None = 480, pinned: int = 2
+) -> dag.AgGrid:
+    """A sortable, filterable table; the first ``pinned`` columns (学号, 姓名) stay visible.
+
+    ``height=None`` sizes the grid to its rows (a few rows, e.g. one per semester).
+    """
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+    columns = [
+        {
+            "field": c,
+            "headerName": c,
+            "filter": "agNumberColumnFilter" if c in numeric else "agTextColumnFilter",
+            **({"pinned": "left"} if i < pinned else {}),
+            # Long texts (reasons) are cut in the cell; the tooltip shows them whole.
+            **({} if c in numeric else {"tooltipField": c}),
+        }
+        for i, c in enumerate(frame.columns)
+    ]
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=frame.to_dict("records"),
+        columnDefs=columns,
+        defaultColDef={
+            "sortable": True,
+            "resizable": True,
+            "floatingFilter": False,
+            "minWidth": 90,
+        },
+        columnSize="autoSize",
+        dashGridOptions={
+            "animateRows": False,
+            "tooltipShowDelay": 300,
+            **({"domLayout": "autoHeight"} if height is None else {}),
+        },
+        style={"height": height, "width": "100%"} if height else {"width": "100%"},
+    )
+
+
+# --- attendance, warnings, work log, meetings figures
+# dag comes from the section above (one import per module keeps ruff's F811 quiet).
+
+# AG Grid speaks English by default; the dashboard is Chinese throughout.
+GRID_LOCALE = {
+    "noRowsToShow": "没有数据",
+    "loadingOoo": "加载中…",
+    "filterOoo": "筛选…",
+    "searchOoo": "搜索…",
+    "selectAll": "全选",
+    "blanks": "空白",
+    "equals": "等于",
+    "notEqual": "不等于",
+    "contains": "包含",
+    "notContains": "不包含",
+    "startsWith": "开头是",
+    "endsWith": "结尾是",
+    "blank": "为空",
+    "notBlank": "不为空",
+    "lessThan": "小于",
+    "greaterThan": "大于",
+    "lessThanOrEqual": "小于等于",
+    "greaterThanOrEqual": "大于等于",
+    "inRange": "介于",
+    "inRangeStart": "从",
+    "inRangeEnd": "到",
+    "andCondition": "且",
+    "orCondition": "或",
+    "applyFilter": "应用",
+    "resetFilter": "重置",
+    "clearFilter": "清除",
+    "cancelFilter": "取消",
+    "page": "页",
+    "of": "共",
+    "to": "至",
+    "ariaFilterValue": "筛选值",
+}
+PERCENT = {"function": "params.value == null ? '—' : d3.format('.1%')(params.value)"}
+LEVEL_COLORS = {"critical": "#dc3545", "warning": "#fd7e14", "info": "#ffc107"}
+PRESENCE_STYLE = {
+    "styleConditions": [
+        {"condition": "params.value === '缺席'", "style": {"backgroundColor": "#f8d7da"}},
+        {"condition": "params.value === '请假'", "style": {"backgroundColor": "#fff3cd"}},
+        {"condition": "params.value === '出席'", "style": {"backgroundColor": "#d1e7dd"}},
+    ]
+}
+
+
+def table_grid(
+    grid_id: str,
+    frame: pd.DataFrame,
+    *,
+    percent: tuple[str, ...] = (),
+    hidden: tuple[str, ...] = (),
+    pinned: int = 0,
+    wide: tuple[str, ...] = (),
+    row_id: str | None = None,
+    cell_style: dict | None = None,
+    styled: tuple[str, ...] = (),
+    max_height: int = 520,
+) -> dag.AgGrid:
+    """A sortable, filterable AG Grid for one page table.
+
+    Short tables grow to fit (no inner scrollbar); long ones scroll inside a fixed height. Every
+    column keeps a minimum width, so on a phone the grid scrolls sideways instead of squeezing
+    Chinese headers into ellipses.
+    """
+    frame = frame.copy()
+    for column in frame.columns:
+        # ISO dates sort and filter as text the same way they read.
+        if frame[column].map(lambda v: hasattr(v, "isoformat")).any():
+            frame[column] = frame[column].map(lambda v: v.isoformat() if v is not None else "")
+    numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+    columns = []
+    for i, column in enumerate(frame.columns):
+        spec: dict = {
+            "field": column,
+            "headerName": column,
+            "hide": column in hidden,
+            "filter": "agNumberColumnFilter" if column in numeric else "agTextColumnFilter",
+            "minWidth": 220 if column in wide else _min_width(column, frame[column]),
+        }
+        if column in wide:
+            # Wrapped text needs normal line spacing; AG Grid's line height is the row height.
+            spec.update(
+                flex=3,
+                wrapText=True,
+                autoHeight=True,
+                cellStyle={"lineHeight": "1.5", "paddingTop": "6px", "paddingBottom": "6px"},
+            )
+        else:
+            spec["flex"] = 1
+        if column in percent:
+            spec["valueFormatter"] = PERCENT
+        if column in numeric:
+            spec["type"] = "numericColumn"
+        if i < pinned:
+            spec["pinned"] = "left"
+        if column in styled and cell_style:
+            spec["cellStyle"] = cell_style
+        columns.append(spec)
+    auto = len(frame) <= 12
+    options: dict = {
+        "localeText": GRID_LOCALE,
+        "animateRows": False,
+        "suppressCellFocus": True,
+        "enableCellTextSelection": True,
+    }
+    if auto:
+        options["domLayout"] = "autoHeight"
+    return dag.AgGrid(
+        id=grid_id,
+        rowData=frame.to_dict("records"),
+        columnDefs=columns,
+        defaultColDef={"sortable": True, "resizable": True, "filter": True},
+        dashGridOptions=options,
+        getRowId=f"params.data.{row_id}" if row_id else None,
+        style={"width": "100%"} if auto else {"width": "100%", "height": max_height},
+        className="ag-theme-alpine",
+    )
+
+
+def _text_width(text: str) -> float:
+    """Rough pixel width at the grid's 14 px font: CJK glyphs are square, Latin ones narrower."""
+    return sum(15 if ord(ch) > 0x2E80 else 8.5 for ch in text)
+
+
+def _min_width(column: str, values: pd.Series) -> int:
+    """Wide enough for the header (plus sort/filter icons) and the longest value, at most 240."""
+    longest = max((_text_width(str(v)) for v in values.head(200)), default=0)
+    return int(min(240, max(80, _text_width(column) + 56, longest + 36)))
+
+
+def weekly_status_bars_top_legend(weekly: pd.DataFrame) -> go.Figure:
+    """weekly_status_bars with the legend above the plot: below it, on a phone the wrapped
+    legend runs into the x-axis title."""
+    fig = weekly_status_bars(weekly)
+    fig.update_layout(
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left"),
+        margin=dict(t=50),
+    )
+    return fig
+
+
+def lateness_heatmap(matrix: pd.DataFrame) -> go.Figure:
+    """Late duties by weekday (rows, 周一 on top) and start hour (columns)."""
+    hours = [f"{h}:00" for h in matrix.columns]
+    fig = go.Figure(
+        go.Heatmap(
+            z=matrix.values,
+            x=hours,
+            y=list(matrix.index),
+            colorscale=[[0, "#f8f9fa"], [0.01, "#ffe5d0"], [1, "#dc3545"]],
+            text=[[str(v) if v else "" for v in row] for row in matrix.values],
+            texttemplate="%{text}",
+            xgap=2,
+            ygap=2,
+            colorbar=dict(title=dict(text="迟到次数"), thickness=12),
+            hovertemplate="%{y} %{x} 开始的班次：迟到 %{z} 次<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="班次开始时间", type="category", showgrid=False)
+    fig.update_yaxes(title_text="星期", autorange="reversed", showgrid=False)
+    return _base(fig, height=340)
+
+
+def records_per_week_bars(weekly: pd.DataFrame) -> go.Figure:
+    """Work records written per week; ``weekly`` has columns week (Monday) and count."""
+    fig = go.Figure(
+        go.Bar(
+            x=weekly["week"],
+            y=weekly["count"],
+            marker_color="#0d6efd",
+            name="工作记录",
+            hovertemplate="%{x|%m-%d} 当周：%{y} 条<extra></extra>",
+        )
+    )
+    fig.update_xaxes(tickformat="%m-%d", title_text="周（周一）")
+    fig.update_yaxes(title_text="记录条数", rangemode="tozero")
+    return _base(fig, height=300)

@@ -1,0 +1,182 @@
+"""考核: grade distribution this term and across terms, score parts, 不合格 reasons, re-hire list."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import Input, Output, State, callback, dcc, html
+from flask_login import current_user
+
+from dashboard import access, excel, figures, queries
+from data.report import build_report
+from web import get_session, now
+
+SLUG = "assessment"
+dash.register_page(
+    __name__, path="/assessment", name="考核", title="考核 · 助管通", order=5, slug=SLUG
+)
+
+GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+def layout(**_kwargs) -> html.Div:
+    if not access.allowed(SLUG):
+        return dbc.Alert("无权查看此页面。", color="danger")
+    return html.Div(
+        [
+            html.Div(
+                [html.H1("考核", className="h3 mb-0"), excel.download_button(SLUG)],
+                className="d-flex justify-content-between align-items-center mb-3 gap-2",
+            ),
+            html.Div(id="assessment-body"),
+        ]
+    )
+
+
+def card(title: str, body, note: str = "") -> dbc.Card:
+    parts = [html.H2(title, className="h6")]
+    if note:
+        parts.append(html.P(note, className="small text-secondary mb-2"))
+    return dbc.Card(dbc.CardBody([*parts, body]), className="shadow-sm mb-3")
+
+
+@callback(Output("assessment-body", "children"), Input("shell-semester", "value"))
+def render_assessment(semester_id: int | None):
+    access.require(SLUG)
+    session = get_session()
+    semester = queries.semester_visible(session, current_user, semester_id)
+    if semester is None:
+        return dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
+    moment = now()
+    report = build_report(session, semester, moment)
+    header = html.P(
+        f"{semester.name}（{semester.start} 至 {semester.end}）", className="text-secondary"
+    )
+    if not report.members:
+        return html.Div(
+            [
+                header,
+                dbc.Alert(
+                    "本学期还没有聘任的助管。导入名单并完成聘任后，这里会显示考核结果。",
+                    color="info",
+                ),
+            ]
+        )
+    stored = queries.stored_assessments(session, semester.id)
+    frame = queries.assessment_frame(report, stored)
+    banner = (
+        None
+        if report.assessed
+        else dbc.Alert(
+            [
+                html.Strong(queries.ESTIMATE_NOTE),
+                "：等级按当前数据推算，不是最终考核结果。兼辅评价和同学互评在学期末录入，"
+                "录入前按 0 分计，所以预估总分偏低。",
+            ],
+            color="warning",
+            id="assessment-estimate",
+        )
+    )
+    history = queries.grade_history(session, semester, report, moment)
+    charts = dbc.Row(
+        [
+            dbc.Col(
+                card(
+                    "本学期等级分布" + ("" if report.assessed else "（预估）"),
+                    dcc.Graph(
+                        id="assessment-grades",
+                        figure=figures.grade_bars(
+                            queries.grade_counts(report), not report.assessed
+                        ),
+                        config=GRAPH_CONFIG,
+                    ),
+                ),
+                xs=12,
+                lg=5,
+            ),
+            dbc.Col(
+                card(
+                    "历学期等级分布",
+                    dcc.Graph(
+                        id="assessment-history",
+                        figure=figures.grade_history_bars(history),
+                        config=GRAPH_CONFIG,
+                    ),
+                ),
+                xs=12,
+                lg=7,
+            ),
+        ]
+    )
+    grid = card(
+        "考核明细",
+        figures.data_grid("assessment-grid", frame),
+        "出勤 40 + 工作记录 20 + 例会培训 10 + 兼辅评价 20 + 互评 10 = 100 分；"
+        "≥ 90 优秀，≥ 60 合格；迟到 3 次以上、例会旷到、课程不及格、违纪直接评为不合格。",
+    )
+    return html.Div(
+        [header, banner, charts, grid, unqualified_card(report, stored), rehire_card(report)]
+    )
+
+
+def unqualified_card(report, stored) -> dbc.Card:
+    """Every 不合格 member with the engine's reasons (or the override's written reason)."""
+    failing = [m for m in report.members if m.final_grade == "unqualified"]
+    title = "不合格及原因" + ("" if report.assessed else "（预估）")
+    if not failing:
+        return card(title, html.P("没有不合格的助管。", className="mb-0", id="assessment-failing"))
+    reasons = queries.unqualified_reasons(report, stored)
+    items = [
+        html.Li([html.Strong(f"{m.name}（{m.username}）"), "：", reason])
+        for m, reason in zip(failing, reasons, strict=True)
+    ]
+    return card(title, html.Ul(items, className="mb-0", id="assessment-failing"))
+
+
+def rehire_card(report) -> dbc.Card:
+    """第七条三: 不合格 → 不再聘任; 合格/优秀 may be hired again next term."""
+    if not report.assessed:
+        return card(
+            "续聘名单",
+            html.P("学期结束、考核完成后生成续聘名单。", className="mb-0 text-secondary"),
+        )
+    keep = [m for m in report.members if queries.REHIRE[m.final_grade] == "可续聘"]
+    drop = [m for m in report.members if queries.REHIRE[m.final_grade] == "不再聘任"]
+
+    def names(members) -> html.P:
+        text = "、".join(f"{m.name}（{m.username}）" for m in members) or "无"
+        return html.P(text, className="mb-0")
+
+    body = dbc.Row(
+        [
+            dbc.Col([html.H3(f"可续聘 {len(keep)} 人", className="h6 text-success"), names(keep)]),
+            dbc.Col(
+                [
+                    html.H3(f"不再聘任 {len(drop)} 人", className="h6 text-danger"),
+                    names(drop),
+                    html.P(
+                        "依据第七条三：考核不合格者不再聘任。", className="small text-secondary"
+                    ),
+                ]
+            ),
+        ],
+        id="assessment-rehire",
+    )
+    return card("续聘名单", body, "考核合格、优秀者可续聘")
+
+
+@callback(
+    Output("assessment-download", "data"),
+    Input("assessment-excel", "n_clicks"),
+    State("shell-semester", "value"),
+    prevent_initial_call=True,
+)
+def export_assessment(_clicks: int | None, semester_id: int | None):
+    access.require(SLUG)
+    session = get_session()
+    semester = queries.semester_visible(session, current_user, semester_id)
+    if semester is None:
+        return dash.no_update
+    report = build_report(session, semester, now())
+    frame = queries.assessment_frame(report, queries.stored_assessments(session, semester.id))
+    return excel.send_workbook({"考核": frame}, f"{semester.name}-考核.xlsx")
