@@ -302,7 +302,8 @@ def table_grid(
         if column in numeric:
             spec["type"] = "numericColumn"
         if i < pinned:
-            spec["pinned"] = "left"
+            # A pinned column keeps its natural width: stretched, it would fill a phone screen.
+            spec.update(pinned="left", flex=None, width=spec["minWidth"])
         if column in styled and cell_style:
             spec["cellStyle"] = cell_style
         columns.append(spec)

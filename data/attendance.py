@@ -17,6 +17,7 @@ from data.models import (
     CheckEvent,
     DutyCorrection,
     LeaveRequest,
+    OverrideKind,
     Place,
     Semester,
     SemesterBreak,
@@ -48,18 +49,49 @@ def team_settings(session: Session, team_id: int) -> PolicySettings:
 
 
 def load_schedule(
-    session: Session, semester: Semester
+    session: Session,
+    semester: Semester,
+    *,
+    user_ids: set[int] | None = None,
+    on: date | None = None,
 ) -> tuple[list[ShiftSpec], list[OverrideSpec]]:
+    """The weekly shifts and dated overrides as plain values for the policy engine.
+
+    ``user_ids`` narrows to what can give those people a duty (their shifts, and the shifts
+    their swaps name); ``on`` narrows to one day. The door and /me ask for one person, so
+    they need not expand the whole team's schedule.
+    """
+    override_query = select(ShiftOverride).where(ShiftOverride.semester_id == semester.id)
+    if on is not None:
+        override_query = override_query.where(ShiftOverride.on == on)
+    if user_ids is not None:
+        override_query = override_query.where(
+            ShiftOverride.user_id.in_(user_ids)
+            | ShiftOverride.replaced_user_id.in_(user_ids)
+            | (ShiftOverride.kind == OverrideKind.cancel)
+        )
+    override_rows = session.scalars(override_query).all()
+
+    shift_query = select(Shift).where(Shift.semester_id == semester.id)
+    if on is not None:
+        shift_query = shift_query.where(Shift.weekday == on.isoweekday())
+    if user_ids is not None:
+        mine = select(ShiftAssignment.shift_id).where(ShiftAssignment.user_id.in_(user_ids))
+        swapped = {o.shift_id for o in override_rows if o.shift_id is not None}
+        shift_query = shift_query.where(Shift.id.in_(mine) | Shift.id.in_(swapped))
+    shift_rows = session.scalars(shift_query).all()
+
+    assigned: dict[int, list[int]] = defaultdict(list)
+    if shift_rows:
+        for shift_id, user_id in session.execute(
+            select(ShiftAssignment.shift_id, ShiftAssignment.user_id).where(
+                ShiftAssignment.shift_id.in_([s.id for s in shift_rows])
+            )
+        ):
+            assigned[shift_id].append(user_id)
     places = dict(
         session.execute(select(Place.id, Place.name).where(Place.team_id == semester.team_id)).all()
     )
-    assigned: dict[int, list[int]] = defaultdict(list)
-    for shift_id, user_id in session.execute(
-        select(ShiftAssignment.shift_id, ShiftAssignment.user_id)
-        .join(Shift, Shift.id == ShiftAssignment.shift_id)
-        .where(Shift.semester_id == semester.id)
-    ):
-        assigned[shift_id].append(user_id)
     shifts = [
         ShiftSpec(
             shift_id=s.id,
@@ -69,7 +101,7 @@ def load_schedule(
             place=places.get(s.place_id, ""),
             user_ids=tuple(sorted(assigned[s.id])),
         )
-        for s in session.scalars(select(Shift).where(Shift.semester_id == semester.id))
+        for s in shift_rows
     ]
     overrides = [
         OverrideSpec(
@@ -82,9 +114,7 @@ def load_schedule(
             end=o.end,
             place=places.get(o.place_id, "") if o.place_id else "",
         )
-        for o in session.scalars(
-            select(ShiftOverride).where(ShiftOverride.semester_id == semester.id)
-        )
+        for o in override_rows
     ]
     return shifts, overrides
 
@@ -115,10 +145,16 @@ def _breaks(session: Session, semester: Semester) -> list[tuple[date, date]]:
     return [(b.start, b.end) for b in session.scalars(query)]
 
 
-def semester_duties(session: Session, semester: Semester, until: date | None = None) -> list[Duty]:
-    shifts, overrides = load_schedule(session, semester)
+def semester_duties(
+    session: Session,
+    semester: Semester,
+    until: date | None = None,
+    user_ids: set[int] | None = None,
+) -> list[Duty]:
+    shifts, overrides = load_schedule(session, semester, user_ids=user_ids)
     breaks = _breaks(session, semester)
-    return expected_duties(semester.start, semester.end, shifts, overrides, breaks, until=until)
+    duties = expected_duties(semester.start, semester.end, shifts, overrides, breaks, until=until)
+    return duties if user_ids is None else [d for d in duties if d.user_id in user_ids]
 
 
 def duties_on(
@@ -127,7 +163,8 @@ def duties_on(
     """The expected duties of one day (the door and today's list need no more than that)."""
     if not semester.start <= day <= semester.end:
         return []
-    shifts, overrides = load_schedule(session, semester)
+    users = {user_id} if user_id is not None else None
+    shifts, overrides = load_schedule(session, semester, user_ids=users, on=day)
     duties = expected_duties(day, day, shifts, overrides, _breaks(session, semester))
     return [d for d in duties if user_id is None or d.user_id == user_id]
 
@@ -149,9 +186,7 @@ def semester_attendance(
     """Classify every duty of ``semester`` as of ``now`` (duties after today are left out)."""
     settings = team_settings(session, semester.team_id)
     today = local_today(now)
-    duties = semester_duties(session, semester, until=min(today, semester.end))
-    if user_ids is not None:
-        duties = [d for d in duties if d.user_id in user_ids]
+    duties = semester_duties(session, semester, until=min(today, semester.end), user_ids=user_ids)
 
     window_start = _local_midnight_utc(semester.start)
     window_end = _local_midnight_utc(semester.end + timedelta(days=1))
