@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, ctx, dcc, html
+from dash import Dash, Input, Output, State, ctx, dcc, html
 from flask import Flask
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -46,6 +46,12 @@ def init_dashboard(server: Flask) -> Dash:
         Input("shell-url", "search"),
         Input("shell-semester", "value"),
     )(sync_semester)
+    app.callback(
+        Output("shell-collapse", "is_open"),
+        Input("shell-toggler", "n_clicks"),
+        State("shell-collapse", "is_open"),
+        prevent_initial_call=True,
+    )(toggle_nav)
     # Dash's CSRF-free JSON endpoints are guarded by the app's before_request instead.
     server.extensions["csrf"].exempt(server.view_functions["/dashboard/_dash-update-component"])
     # Bind the page callbacks to this app now rather than on the first request, so that
@@ -59,6 +65,22 @@ def init_dashboard(server: Flask) -> Dash:
 
 def shell() -> html.Div:
     """Navigation, the shared semester picker and the page container."""
+    logout = html.Form(
+        [
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button("退出", className="btn btn-sm btn-outline-light"),
+        ],
+        method="POST",
+        action="/logout",
+        className="ms-2 mb-0",
+    )
+    picker = dcc.Dropdown(
+        id="shell-semester",
+        clearable=False,
+        searchable=False,
+        placeholder="选择学期",
+        className="shell-semester",
+    )
     return html.Div(
         [
             dcc.Location(id="shell-url", refresh=False),
@@ -66,43 +88,34 @@ def shell() -> html.Div:
                 dbc.Container(
                     [
                         dbc.NavbarBrand("助管通", href="/dashboard/", className="fw-bold"),
-                        dbc.Nav(navbar=True, className="me-auto shell-nav", id="shell-nav"),
+                        # On a phone the page links fold behind the toggler; the semester
+                        # picker stays in view because every number depends on it.
+                        dbc.NavbarToggler(id="shell-toggler", className="ms-auto me-2"),
                         html.Div(
-                            [
-                                dcc.Dropdown(
-                                    id="shell-semester",
-                                    clearable=False,
-                                    searchable=False,
-                                    placeholder="选择学期",
-                                    style={"minWidth": "15rem"},
-                                ),
-                                html.Span(id="shell-user", className="text-white small ms-2"),
-                                html.Form(
-                                    [
-                                        dcc.Input(
-                                            type="hidden", name="csrf_token", value=generate_csrf()
-                                        ),
-                                        html.Button(
-                                            "退出", className="btn btn-sm btn-outline-light"
-                                        ),
-                                    ],
-                                    method="POST",
-                                    action="/logout",
-                                    className="ms-2 mb-0",
-                                ),
-                            ],
-                            className="d-flex align-items-center",
+                            [picker, html.Span(id="shell-user", className="shell-user"), logout],
+                            className="d-flex align-items-center order-lg-last shell-tools",
+                        ),
+                        dbc.Collapse(
+                            dbc.Nav(navbar=True, className="me-auto", id="shell-nav"),
+                            id="shell-collapse",
+                            is_open=False,
+                            navbar=True,
                         ),
                     ],
                     fluid=True,
                 ),
                 color="primary",
                 dark=True,
+                expand="lg",
                 className="mb-3 no-print",
             ),
             dbc.Container(dash.page_container, fluid=True, className="pb-4"),
         ]
     )
+
+
+def toggle_nav(clicks: int | None, is_open: bool) -> bool:
+    return not is_open if clicks else is_open
 
 
 def sync_semester(search: str | None, picked: int | None):

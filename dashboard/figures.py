@@ -55,10 +55,16 @@ def weekly_status_bars(weekly: pd.DataFrame) -> go.Figure:
             marker_color=STATUS_COLORS[status],
             hovertemplate=f"{label}：%{{y}} 次<br>%{{x|%m-%d}} 当周<extra></extra>",
         )
-    fig.update_layout(barmode="stack")
+    # Legend above the plot: below it, on a phone the wrapped legend runs into the axis title.
+    fig.update_layout(
+        barmode="stack",
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left"),
+    )
     fig.update_xaxes(tickformat="%m-%d", title_text="周（周一）")
     fig.update_yaxes(title_text="班次")
-    return _base(fig)
+    fig = _base(fig)
+    fig.update_layout(margin=dict(t=50), legend=dict(y=1.02, yanchor="bottom"))
+    return fig
 
 
 # --- assessment, stipend, compare figures
@@ -337,17 +343,6 @@ def _min_width(column: str, values: pd.Series) -> int:
     """Wide enough for the header (plus sort/filter icons) and the longest value, at most 240."""
     longest = max((_text_width(str(v)) for v in values.head(200)), default=0)
     return int(min(240, max(80, _text_width(column) + 56, longest + 36)))
-
-
-def weekly_status_bars_top_legend(weekly: pd.DataFrame) -> go.Figure:
-    """weekly_status_bars with the legend above the plot: below it, on a phone the wrapped
-    legend runs into the x-axis title."""
-    fig = weekly_status_bars(weekly)
-    fig.update_layout(
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left"),
-        margin=dict(t=50),
-    )
-    return fig
 
 
 def lateness_heatmap(matrix: pd.DataFrame) -> go.Figure:

@@ -64,7 +64,7 @@ def render_attendance(semester_id: int | None):
     bars = (
         dcc.Graph(
             id="attendance-weekly",
-            figure=figures.weekly_status_bars_top_legend(weekly),
+            figure=figures.weekly_status_bars(weekly),
             config=GRAPH_CONFIG,
         )
         if not weekly.empty
