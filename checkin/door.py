@@ -141,16 +141,23 @@ def act():
             fingerprint=proof.get("fp"),
         )
         user_id = current_user.id
-        # End the read snapshot first: in WAL mode a read transaction that later writes fails
-        # at once if another scan committed meanwhile. SQLite then takes the write lock up
-        # front, so concurrent scans queue on the busy timeout instead of failing.
-        db.rollback()
-        if db.get_bind().dialect.name == "sqlite":
-            db.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        result = door.perform(
-            db, user_id, action, scan_facts, now(), request.form.get("record", "")
-        )
-        db.commit()
+        moment = now()
+        # A repeated press is answered from this read alone: no write lock for a no-op.
+        result = door.settle_without_writing(db, current_user, action, state, moment)
+        if result is None:
+            # End the read snapshot first: in WAL mode a read transaction that later writes
+            # fails at once if another scan committed meanwhile. SQLite then takes the write
+            # lock up front, so concurrent scans queue on the busy timeout instead of failing.
+            db.rollback()
+            if db.get_bind().dialect.name == "sqlite":
+                db.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            result = door.perform(
+                db, user_id, action, scan_facts, moment, request.form.get("record", "")
+            )
+            db.commit()
+        lines = list(result.lines)
+        if result.action == door.SIGN_IN and not result.repeated:
+            lines += door.late_count_lines(db, user_id, moment)
     except door.Refused as refusal:
         db.rollback()
         if isinstance(refusal, door.RecordMissing) and state is not None:
@@ -169,7 +176,7 @@ def act():
     session[RESULT_KEY] = {
         "action": result.action,
         "headline": result.headline,
-        "lines": result.lines,
+        "lines": lines,
         "tone": result.tone,
     }
     return redirect(url_for("checkin.result"), code=303)

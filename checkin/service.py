@@ -198,6 +198,23 @@ class Scan:
     fingerprint: str | None = None
 
 
+def settle_without_writing(
+    session: Session, user: User, requested: str, state: DoorState, now: datetime
+) -> DoorResult | None:
+    """The answer to a press that changes nothing (a repeat), or a refusal; None = must write."""
+    if requested in (SIGN_IN, EXTRA_IN) and state.action in (SIGN_OUT, EXTRA_OUT):
+        signed = to_local(state.signed_in_at)
+        return DoorResult(requested, f"已签到（{signed:%H:%M}）", ["无需重复签到。"], "info", True)
+    if requested in (SIGN_OUT, EXTRA_OUT) and state.action not in (SIGN_OUT, EXTRA_OUT):
+        return _already_out(session, user, now)
+    if requested == SIGN_IN and state.action == EXTRA_IN:
+        return _already_in_today(session, user, now) or _refuse_stale()
+    if state.action == CLOSED and requested != EXTRA_IN:
+        opens = to_local(state.opens_at)
+        raise Refused(f"签到还没开始：{describe_duty(state.duty)}，{opens:%H:%M} 起可以签到。")
+    return None
+
+
 def perform(
     session: Session,
     user_id: int,
@@ -218,17 +235,9 @@ def perform(
     settings = team_settings(session, semester.team_id)
     check_appointed(session, user, semester)
     state = door_state(session, user, semester, settings, now)
-
-    if requested in (SIGN_IN, EXTRA_IN) and state.action in (SIGN_OUT, EXTRA_OUT):
-        signed = to_local(state.signed_in_at)
-        return DoorResult(requested, f"已签到（{signed:%H:%M}）", ["无需重复签到。"], "info", True)
-    if requested in (SIGN_OUT, EXTRA_OUT) and state.action not in (SIGN_OUT, EXTRA_OUT):
-        return _already_out(session, user, now)
-    if requested == SIGN_IN and state.action == EXTRA_IN:
-        return _already_in_today(session, user, now) or _refuse_stale()
-    if state.action == CLOSED and requested != EXTRA_IN:
-        opens = to_local(state.opens_at)
-        raise Refused(f"签到还没开始：{describe_duty(state.duty)}，{opens:%H:%M} 起可以签到。")
+    settled = settle_without_writing(session, user, requested, state, now)
+    if settled is not None:
+        return settled
     if requested == EXTRA_IN and state.action == SIGN_IN:
         requested = SIGN_IN  # a duty is due: sign in for it rather than as extra
 
@@ -281,12 +290,10 @@ def _sign_in(session, user, semester, settings, state, scan, now, requested) -> 
     if duty is None:
         return DoorResult(EXTRA_IN, "加班签到成功", [f"签到时间 {to_local(now):%H:%M}"], "success")
     outcome = classify_duty(duty, [Event(now, "sign_in")], [], None, settings, now)
-    lates = _semester_lates(session, user, semester, now)
-    counted = f"本学期迟到 {lates}/{settings.late_critical} 次"
-    lines = [describe_duty(duty), counted]
+    # The semester's late count is added by late_count_lines after the commit, outside
+    # the write lock (it reads the whole semester).
+    lines = [describe_duty(duty)]
     if outcome.late_minutes:
-        if lates >= settings.late_critical:
-            lines.append("迟到三次以上将评为不合格，请联系兼辅老师。")
         return DoorResult(SIGN_IN, f"迟到 {outcome.late_minutes} 分钟", lines, "warning")
     return DoorResult(SIGN_IN, "准时", lines, "success")
 
@@ -340,11 +347,20 @@ def _hm(minutes: int) -> str:
     return f"{hours} 小时 {rest} 分钟" if hours else f"{rest} 分钟"
 
 
-def _semester_lates(session: Session, user: User, semester: Semester, now: datetime) -> int:
-    """The engine's late count, counting today's duty too once it has a late sign-in."""
-    outcomes = semester_attendance(session, semester, now, user_ids={user.id}).outcomes
-    running = sum(1 for o in outcomes if o.status == IN_PROGRESS and o.late_minutes > 0)
-    return summarize(outcomes).late + running
+def late_count_lines(session: Session, user_id: int, now: datetime) -> list[str]:
+    """ "本学期迟到 N/3 次" from the engine, counting today's duty once it has a late sign-in."""
+    user = session.get(User, user_id)
+    semester = current_semester(session, user.team_id, local_today(now))
+    if semester is None:
+        return []
+    attendance = semester_attendance(session, semester, now, user_ids={user_id})
+    running = sum(1 for o in attendance.outcomes if o.status == IN_PROGRESS and o.late_minutes)
+    lates = summarize(attendance.outcomes).late + running
+    limit = attendance.settings.late_critical
+    lines = [f"本学期迟到 {lates}/{limit} 次"]
+    if lates >= limit:
+        lines.append(f"迟到 {limit} 次及以上将评为不合格，请联系兼辅老师。")
+    return lines
 
 
 def _note_device(
