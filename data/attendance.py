@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import (
+    Appointment,
     CheckEvent,
     DutyCorrection,
     LeaveRequest,
@@ -154,7 +155,37 @@ def semester_duties(
     shifts, overrides = load_schedule(session, semester, user_ids=user_ids)
     breaks = _breaks(session, semester)
     duties = expected_duties(semester.start, semester.end, shifts, overrides, breaks, until=until)
-    return duties if user_ids is None else [d for d in duties if d.user_id in user_ids]
+    windows = service_windows(session, semester, user_ids)
+    return [
+        d
+        for d in duties
+        if (user_ids is None or d.user_id in user_ids)
+        and windows.get(d.user_id, (semester.start, semester.end))[0] <= d.day
+        and d.day <= windows.get(d.user_id, (semester.start, semester.end))[1]
+    ]
+
+
+def service_windows(
+    session: Session, semester: Semester, user_ids: set[int] | None = None
+) -> dict[int, tuple[date, date]]:
+    """Each person's days in post this semester: from the trial/appointment to leaving.
+
+    Nobody is expected on duty before they started or after they resigned or were dismissed
+    (第九条四、五), even while their name is still on the weekly schedule.
+    """
+    query = select(
+        Appointment.user_id,
+        Appointment.trial_start,
+        Appointment.appointed_on,
+        Appointment.ended_on,
+    ).where(Appointment.semester_id == semester.id)
+    if user_ids is not None:
+        query = query.where(Appointment.user_id.in_(user_ids))
+    windows = {}
+    for user_id, trial_start, appointed_on, ended_on in session.execute(query):
+        first = trial_start or appointed_on or semester.start
+        windows[user_id] = (max(first, semester.start), min(ended_on or semester.end, semester.end))
+    return windows
 
 
 def duties_on(
