@@ -15,12 +15,27 @@ def localtime(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
 
 # Views register themselves on bp when their module is imported.
 from checkin import (  # noqa: E402,F401
+    admin_accounts,
+    admin_assessment,
+    admin_audit,
+    admin_corrections,
+    admin_leave,
+    admin_meetings,
     admin_nav,
+    admin_people,
+    admin_recruit,
+    admin_schedule,
+    admin_semester,
+    admin_settings,
+    admin_stipend,
+    apply,
     auth,
+    directory,
     door,
     kiosk,
     leave,
     me,
+    peer_review,
     posters,
     summaries,
 )
