@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import access, excel, figures, queries
+from dashboard import access, components, excel, figures, queries
 from data.report import build_report
 from web import get_session, now
 
@@ -16,28 +16,9 @@ dash.register_page(
     __name__, path="/assessment", name="考核", title="考核 · 助管通", order=5, slug=SLUG
 )
 
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
-
 
 def layout(**_kwargs) -> html.Div:
-    if not access.allowed(SLUG):
-        return dbc.Alert("无权查看此页面。", color="danger")
-    return html.Div(
-        [
-            html.Div(
-                [html.H1("考核", className="h3 mb-0"), excel.download_button(SLUG)],
-                className="d-flex justify-content-between align-items-center mb-3 gap-2",
-            ),
-            html.Div(id="assessment-body"),
-        ]
-    )
-
-
-def card(title: str, body, note: str = "") -> dbc.Card:
-    parts = [html.H2(title, className="h6")]
-    if note:
-        parts.append(html.P(note, className="small text-secondary mb-2"))
-    return dbc.Card(dbc.CardBody([*parts, body]), className="shadow-sm mb-3")
+    return components.page(SLUG, "考核")
 
 
 @callback(Output("assessment-body", "children"), Input("shell-semester", "value"))
@@ -81,26 +62,26 @@ def render_assessment(semester_id: int | None):
     charts = dbc.Row(
         [
             dbc.Col(
-                card(
+                components.card(
                     "本学期等级分布" + ("" if report.assessed else "（预估）"),
                     dcc.Graph(
                         id="assessment-grades",
                         figure=figures.grade_bars(
                             queries.grade_counts(report), not report.assessed
                         ),
-                        config=GRAPH_CONFIG,
+                        config=components.GRAPH_CONFIG,
                     ),
                 ),
                 xs=12,
                 lg=5,
             ),
             dbc.Col(
-                card(
+                components.card(
                     "历学期等级分布",
                     dcc.Graph(
                         id="assessment-history",
                         figure=figures.grade_history_bars(history),
-                        config=GRAPH_CONFIG,
+                        config=components.GRAPH_CONFIG,
                     ),
                 ),
                 xs=12,
@@ -108,7 +89,7 @@ def render_assessment(semester_id: int | None):
             ),
         ]
     )
-    grid = card(
+    grid = components.card(
         "考核明细",
         figures.data_grid("assessment-grid", frame),
         "出勤 40 + 工作记录 20 + 例会培训 10 + 兼辅评价 20 + 互评 10 = 100 分；"
@@ -124,19 +105,21 @@ def unqualified_card(report, stored) -> dbc.Card:
     failing = [m for m in report.members if m.final_grade == "unqualified"]
     title = "不合格及原因" + ("" if report.assessed else "（预估）")
     if not failing:
-        return card(title, html.P("没有不合格的助管。", className="mb-0", id="assessment-failing"))
+        return components.card(
+            title, html.P("没有不合格的助管。", className="mb-0", id="assessment-failing")
+        )
     reasons = queries.unqualified_reasons(report, stored)
     items = [
         html.Li([html.Strong(f"{m.name}（{m.username}）"), "：", reason])
         for m, reason in zip(failing, reasons, strict=True)
     ]
-    return card(title, html.Ul(items, className="mb-0", id="assessment-failing"))
+    return components.card(title, html.Ul(items, className="mb-0", id="assessment-failing"))
 
 
 def rehire_card(report) -> dbc.Card:
     """第七条三: 不合格 → 不再聘任; 合格/优秀 may be hired again next term."""
     if not report.assessed:
-        return card(
+        return components.card(
             "续聘名单",
             html.P("学期结束、考核完成后生成续聘名单。", className="mb-0 text-secondary"),
         )
@@ -162,7 +145,7 @@ def rehire_card(report) -> dbc.Card:
         ],
         id="assessment-rehire",
     )
-    return card("续聘名单", body, "考核合格、优秀者可续聘")
+    return components.card("续聘名单", body, "考核合格、优秀者可续聘")
 
 
 @callback(

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import access, excel, figures, queries
+from dashboard import access, components, excel, figures, queries
 from data.report import build_report
 from data.timeutil import local_today
 from web import get_session, now
@@ -20,28 +20,10 @@ dash.register_page(
 EMPTY = "还没有学期数据。请兼辅老师先创建学期并导入名单和值班表。"
 NO_DUTIES = "本学期还没有值班数据：请先导入名单和值班表，助管扫码签到后这里会显示考勤统计。"
 TODAY_LABELS = {**figures.STATUS_LABELS, "upcoming": "未开始", "in_progress": "值班中"}
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
 def layout(**_kwargs) -> html.Div:
-    if not access.allowed(SLUG):
-        return dbc.Alert("无权查看此页面。", color="danger")
-    return html.Div(
-        [
-            html.Div(
-                [html.H1("考勤", className="h3 mb-0"), excel.download_button(SLUG)],
-                className="d-flex justify-content-between align-items-center mb-3",
-            ),
-            dcc.Loading(html.Div(id="attendance-body"), delay_show=400),
-        ]
-    )
-
-
-def card(title: str, body, note: str = "") -> dbc.Card:
-    parts = [html.H2(title, className="h6")]
-    if note:
-        parts.append(html.P(note, className="small text-secondary mb-2"))
-    return dbc.Card(dbc.CardBody([*parts, body]), className="shadow-sm mb-3")
+    return components.page(SLUG, "考勤")
 
 
 @callback(Output("attendance-body", "children"), Input("shell-semester", "value"))
@@ -65,7 +47,7 @@ def render_attendance(semester_id: int | None):
         dcc.Graph(
             id="attendance-weekly",
             figure=figures.weekly_status_bars(weekly),
-            config=GRAPH_CONFIG,
+            config=components.GRAPH_CONFIG,
         )
         if not weekly.empty
         else dbc.Alert("还没有已结束的班次。", color="light")
@@ -76,7 +58,7 @@ def render_attendance(semester_id: int | None):
         dcc.Graph(
             id="attendance-heatmap",
             figure=figures.lateness_heatmap(matrix),
-            config=GRAPH_CONFIG,
+            config=components.GRAPH_CONFIG,
         )
         if late_total
         else dbc.Alert("本学期目前没有迟到，继续保持。", color="success", className="mb-0")
@@ -95,9 +77,9 @@ def render_attendance(semester_id: int | None):
             header,
             dbc.Row(
                 [
-                    dbc.Col(card("每周出勤情况", bars), lg=7),
+                    dbc.Col(components.card("每周出勤情况", bars), lg=7),
                     dbc.Col(
-                        card(
+                        components.card(
                             "迟到分布（星期 × 班次开始时间）",
                             heat,
                             f"共迟到 {late_total} 次；颜色越深，该时段迟到越多。",
@@ -106,12 +88,12 @@ def render_attendance(semester_id: int | None):
                     ),
                 ]
             ),
-            card(
+            components.card(
                 "每位助管的考勤汇总",
                 grid,
                 "与学期报表“考勤汇总”一致；出勤率 = 出勤 / 应值班次。点击表头排序，表头菜单可筛选。",
             ),
-            card(f"今天的值班（{today:%m月%d日}）", today_list(session, report, today)),
+            components.card(f"今天的值班（{today:%m月%d日}）", today_list(session, report, today)),
         ]
     )
 

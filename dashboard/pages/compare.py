@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import access, excel, figures, queries
+from dashboard import access, components, excel, figures, queries
 from web import get_session, now
 
 SLUG = "compare"
@@ -16,21 +16,9 @@ dash.register_page(
     __name__, path="/compare", name="学期对比", title="学期对比 · 助管通", order=7, slug=SLUG
 )
 
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
-
 
 def layout(**_kwargs) -> html.Div:
-    if not access.allowed(SLUG):
-        return dbc.Alert("无权查看此页面。", color="danger")
-    return html.Div(
-        [
-            html.Div(
-                [html.H1("学期对比", className="h3 mb-0"), excel.download_button(SLUG)],
-                className="d-flex justify-content-between align-items-center mb-3 gap-2",
-            ),
-            html.Div(id="compare-body"),
-        ]
-    )
+    return components.page(SLUG, "学期对比")
 
 
 def chart(title: str, graph_id: str, figure) -> dbc.Col:
@@ -39,7 +27,7 @@ def chart(title: str, graph_id: str, figure) -> dbc.Col:
             dbc.CardBody(
                 [
                     html.H2(title, className="h6"),
-                    dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG),
+                    dcc.Graph(id=graph_id, figure=figure, config=components.GRAPH_CONFIG),
                 ]
             ),
             className="shadow-sm mb-3",

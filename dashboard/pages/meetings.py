@@ -5,10 +5,10 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 from flask_login import current_user
 
-from dashboard import access, excel, figures, queries
+from dashboard import access, components, excel, figures, queries
 from data.report import build_report
 from data.timeutil import local_today
 from web import get_session, now
@@ -22,17 +22,7 @@ EMPTY = "还没有学期数据。请兼辅老师先创建学期并导入名单�
 
 
 def layout(**_kwargs) -> html.Div:
-    if not access.allowed(SLUG):
-        return dbc.Alert("无权查看此页面。", color="danger")
-    return html.Div(
-        [
-            html.Div(
-                [html.H1("例会与培训", className="h3 mb-0"), excel.download_button(SLUG)],
-                className="d-flex justify-content-between align-items-center mb-3",
-            ),
-            dcc.Loading(html.Div(id="meetings-body"), delay_show=400),
-        ]
-    )
+    return components.page(SLUG, "例会与培训")
 
 
 def card(title: str, body, note: str = "") -> dbc.Card:

@@ -7,38 +7,21 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import access, figures, queries
+from dashboard import access, components, figures, queries
 from data.report import build_report
 from web import get_session, now
 
-dash.register_page(__name__, path="/", name="总览", title="总览 · 助管通", order=0, slug="overview")
+SLUG = "overview"
+dash.register_page(__name__, path="/", name="总览", title="总览 · 助管通", order=0, slug=SLUG)
 
 
 def layout(**_kwargs) -> html.Div:
-    return html.Div([html.H1("总览", className="h3 mb-3"), html.Div(id="overview-body")])
-
-
-def kpi_card(label: str, value: str, note: str = "", unit: str = "") -> dbc.Col:
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div(label, className="kpi-label"),
-                    html.Div([value, html.Span(unit, className="kpi-unit")], className="kpi-value"),
-                    html.Div(note, className="kpi-note"),
-                ]
-            ),
-            className="kpi-card shadow-sm h-100",
-        ),
-        xs=6,
-        lg=3,
-        className="mb-3",
-    )
+    return components.page(SLUG, "总览", export=False, loading=False)
 
 
 @callback(Output("overview-body", "children"), Input("shell-semester", "value"))
 def render_overview(semester_id: int | None):
-    access.require("overview")
+    access.require(SLUG)
     session = get_session()
     semester = queries.semester_visible(session, current_user, semester_id)
     if semester is None:
@@ -51,9 +34,7 @@ def render_overview(semester_id: int | None):
     late_people = sum(1 for m in report.members if m.attendance.late)
     records = sum(m.records for m in report.members)
     progress = report.meeting_progress
-    header = html.P(
-        f"{semester.name}（{semester.start} 至 {semester.end}）", className="text-secondary"
-    )
+    header = components.semester_line(semester)
     if total.expected == 0 and not report.members:
         return html.Div(
             [
@@ -66,21 +47,23 @@ def render_overview(semester_id: int | None):
         )
     cards = dbc.Row(
         [
-            kpi_card("在岗助管", str(people), "本学期聘任（含试用）", "人"),
-            kpi_card("应值班次", str(total.expected), "截至今天", "次"),
-            kpi_card("出勤率", rate, f"出勤 {total.attended} 次，请假 {total.leave} 次"),
-            kpi_card("迟到", str(total.late), f"{late_people} 人有迟到", "次"),
-            kpi_card("缺勤", str(total.absent), f"漏签退 {total.missed_sign_out} 次", "次"),
-            kpi_card(
+            components.kpi_card("在岗助管", str(people), "本学期聘任（含试用）", "人"),
+            components.kpi_card("应值班次", str(total.expected), "截至今天", "次"),
+            components.kpi_card("出勤率", rate, f"出勤 {total.attended} 次，请假 {total.leave} 次"),
+            components.kpi_card("迟到", str(total.late), f"{late_people} 人有迟到", "次"),
+            components.kpi_card(
+                "缺勤", str(total.absent), f"漏签退 {total.missed_sign_out} 次", "次"
+            ),
+            components.kpi_card(
                 "总工时", f"{total.credited_minutes / 60:.1f}", f"含加班 {total.extra} 次", "小时"
             ),
-            kpi_card(
+            components.kpi_card(
                 "工作记录",
                 str(records),
                 f"签到 {queries.sign_in_count(session, semester, moment)} 次",
                 "条",
             ),
-            kpi_card(
+            components.kpi_card(
                 "例会",
                 f"{progress.held}/{progress.required}",
                 "缺会议记录 " + str(progress.missing_minutes)
@@ -97,7 +80,7 @@ def render_overview(semester_id: int | None):
                 dcc.Graph(
                     id="overview-weekly",
                     figure=figures.weekly_status_bars(weekly),
-                    config={"displayModeBar": False, "responsive": True},
+                    config=components.GRAPH_CONFIG,
                 ),
             ]
         ),

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import access, excel, figures, queries
+from dashboard import access, components, excel, figures, queries
 from data.report import build_report
 from web import get_session, now
 
@@ -21,38 +21,7 @@ dash.register_page(
 
 
 def layout(**_kwargs) -> html.Div:
-    if not access.allowed(SLUG):
-        return dbc.Alert("无权查看此页面。", color="danger")
-    return html.Div(
-        [
-            html.Div(
-                [html.H1("补贴", className="h3 mb-0"), excel.download_button(SLUG)],
-                className="d-flex justify-content-between align-items-center mb-3 gap-2",
-            ),
-            html.Div(id="stipend-body"),
-        ]
-    )
-
-
-def kpi_card(label: str, value: str, note: str, unit: str) -> dbc.Col:
-    # Same look as the overview's cards (classes in assets/site.css); page modules are loaded
-    # by Dash itself, so one page cannot import another.
-    return dbc.Col(
-        dbc.Card(
-            dbc.CardBody(
-                [
-                    html.Div(label, className="kpi-label"),
-                    html.Div([value, html.Span(unit, className="kpi-unit")], className="kpi-value"),
-                    html.Div(note, className="kpi-note"),
-                ]
-            ),
-            className="kpi-card shadow-sm h-100",
-        ),
-        xs=12,  # money and hours are long numbers: one card per row on a phone
-        sm=6,
-        lg=3,
-        className="mb-3",
-    )
+    return components.page(SLUG, "补贴")
 
 
 @callback(Output("stipend-body", "children"), Input("shell-semester", "value"))
@@ -86,12 +55,16 @@ def render_stipend(semester_id: int | None):
     status_note = "，".join(f"{k} {v} 人" for k, v in sorted(status_counts.items()))
     cards = dbc.Row(
         [
-            kpi_card("助管", str(len(report.members)), "本学期在岗（含试用）", "人"),
-            kpi_card(
+            components.kpi_card("助管", str(len(report.members)), "本学期在岗（含试用）", "人"),
+            components.kpi_card(
                 "计入工时", f"{hours:.2f}", f"每月上限 {settings.monthly_cap_hours:g} 小时", "小时"
             ),
-            kpi_card("补贴总额", f"{amount:,.2f}", f"含嘉奖 {bonus:,.2f} 元", "元"),
-            kpi_card("状态", str(status_counts.get("已发放", 0)), status_note, "人已发放"),
+            components.kpi_card(
+                "补贴总额", f"{amount:,.2f}", f"含嘉奖 {bonus:,.2f} 元", "元", wide=True
+            ),
+            components.kpi_card(
+                "状态", str(status_counts.get("已发放", 0)), status_note, "人已发放"
+            ),
         ],
         id="stipend-kpis",
     )

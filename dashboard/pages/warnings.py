@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, html
 from flask_login import current_user
 
-from dashboard import access, excel, figures, queries
+from dashboard import access, components, excel, figures, queries
 from data.models import User
 from data.report import build_report
 from web import get_session, now
@@ -26,27 +26,17 @@ LEVELS = (
 
 
 def layout(**_kwargs) -> html.Div:
-    if not access.allowed(SLUG):
-        return dbc.Alert("无权查看此页面。", color="danger")
-    return html.Div(
+    evidence = dbc.Modal(
         [
-            html.Div(
-                [html.H1("预警", className="h3 mb-0"), excel.download_button(SLUG)],
-                className="d-flex justify-content-between align-items-center mb-3",
-            ),
-            dcc.Loading(html.Div(id="warnings-body"), delay_show=400),
-            dbc.Modal(
-                [
-                    dbc.ModalHeader(dbc.ModalTitle(id="warnings-modal-title")),
-                    dbc.ModalBody(id="warnings-modal-body"),
-                ],
-                id="warnings-modal",
-                is_open=False,
-                size="lg",
-                scrollable=True,
-            ),
-        ]
+            dbc.ModalHeader(dbc.ModalTitle(id="warnings-modal-title")),
+            dbc.ModalBody(id="warnings-modal-body"),
+        ],
+        id="warnings-modal",
+        is_open=False,
+        size="lg",
+        scrollable=True,
     )
+    return components.page(SLUG, "预警", evidence)
 
 
 def level_card(label: str, count: int, color: str, note: str) -> dbc.Col:
@@ -69,13 +59,6 @@ def level_card(label: str, count: int, color: str, note: str) -> dbc.Col:
         md=4,
         className="mb-3",
     )
-
-
-def card(title: str, body, note: str = "") -> dbc.Card:
-    parts = [html.H2(title, className="h6")]
-    if note:
-        parts.append(html.P(note, className="small text-secondary mb-2"))
-    return dbc.Card(dbc.CardBody([*parts, body]), className="shadow-sm mb-3")
 
 
 @callback(Output("warnings-body", "children"), Input("shell-semester", "value"))
@@ -146,7 +129,7 @@ def render_warnings(semester_id: int | None):
         [
             header,
             cards,
-            card(
+            components.card(
                 "预警名单",
                 listing,
                 "按严重程度排序；点击一行（或“详情”）查看迟到、缺勤、漏签退的日期和分钟数。",
@@ -154,7 +137,7 @@ def render_warnings(semester_id: int | None):
             dbc.Row(
                 [
                     dbc.Col(
-                        card(
+                        components.card(
                             "设备绑定预警",
                             figures.table_grid("warnings-devices", devices)
                             if not devices.empty
@@ -168,7 +151,7 @@ def render_warnings(semester_id: int | None):
                         lg=6,
                     ),
                     dbc.Col(
-                        card(
+                        components.card(
                             "先斩后奏的请假",
                             figures.table_grid("warnings-leaves", leaves)
                             if not leaves.empty

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import access, excel, figures, queries
+from dashboard import access, components, excel, figures, queries
 from data.report import build_report
 from web import get_session, now
 
@@ -21,8 +21,6 @@ RECENT = 50
 
 
 def layout(**_kwargs) -> html.Div:
-    if not access.allowed(SLUG):
-        return dbc.Alert("无权查看此页面。", color="danger")
     search = dbc.Input(
         id="worklog-search",
         type="search",
@@ -31,32 +29,10 @@ def layout(**_kwargs) -> html.Div:
         className="mb-2",
         style={"maxWidth": "22rem"},
     )
-    return html.Div(
-        [
-            html.Div(
-                [html.H1("工作记录", className="h3 mb-0"), excel.download_button(SLUG)],
-                className="d-flex justify-content-between align-items-center mb-3",
-            ),
-            dcc.Loading(html.Div(id="worklog-body"), delay_show=400),
-            dbc.Card(
-                dbc.CardBody(
-                    [
-                        html.H2(f"最近的工作记录（最新 {RECENT} 条）", className="h6"),
-                        search,
-                        html.Div(id="worklog-recent"),
-                    ]
-                ),
-                className="shadow-sm mb-3",
-            ),
-        ]
+    recent = components.card(
+        f"最近的工作记录（最新 {RECENT} 条）", html.Div([search, html.Div(id="worklog-recent")])
     )
-
-
-def card(title: str, body, note: str = "") -> dbc.Card:
-    parts = [html.H2(title, className="h6")]
-    if note:
-        parts.append(html.P(note, className="small text-secondary mb-2"))
-    return dbc.Card(dbc.CardBody([*parts, body]), className="shadow-sm mb-3")
+    return components.page(SLUG, "工作记录", recent)
 
 
 @callback(Output("worklog-body", "children"), Input("shell-semester", "value"))
@@ -94,8 +70,8 @@ def render_worklog(semester_id: int | None):
     return html.Div(
         [
             header,
-            card("每周工作记录条数", chart),
-            card(
+            components.card("每周工作记录条数", chart),
+            components.card(
                 "每位助管的记录与周总结",
                 figures.table_grid("worklog-grid", table, percent=("记录率", "周总结率"), pinned=1),
                 "记录率 = 有工作记录的班次 / 实际值班班次；周总结率 = 写了周总结的周 / 已结束的周。",
