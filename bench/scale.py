@@ -17,6 +17,7 @@ from data.db import Database
 from data.migrate import upgrade
 from data.models import (
     Appointment,
+    Assessment,
     CheckEvent,
     Place,
     Role,
@@ -29,7 +30,7 @@ from data.models import (
 )
 from data.policy.duties import expected_duties
 from data.policy.types import ShiftSpec
-from data.timeutil import utcnow
+from data.timeutil import local_to_utc, utcnow
 
 SCALES = {
     "university": dict(teams=30, assistants=60, semesters=10),
@@ -191,6 +192,9 @@ def build(database: Database, scale: str = "university", seed: int = 8) -> Built
                         )
                 events_total += len(rows)
                 conn.execute(insert(CheckEvent), rows)
+                if s > 0:
+                    # Past semesters were assessed and published at their end (第九条一).
+                    conn.execute(insert(Assessment), _published(rng, semester_id, user_ids, end))
     with database.engine.connect() as conn:
         sample = conn.scalar(
             select(Semester.id)
@@ -211,8 +215,31 @@ def build(database: Database, scale: str = "university", seed: int = 8) -> Built
     )
 
 
+def _published(rng: random.Random, semester_id: int, user_ids: list[int], end: date) -> list:
+    rows = []
+    for user_id in user_ids:
+        total = round(rng.uniform(55, 98), 1)
+        grade = "excellent" if total >= 90 else "qualified" if total >= 60 else "unqualified"
+        rows.append(
+            dict(
+                semester_id=semester_id,
+                user_id=user_id,
+                total=total,
+                grade=grade,
+                attendance_score=total * 0.4,
+                records_score=total * 0.2,
+                meetings_score=total * 0.1,
+                counselor_score=total * 0.2,
+                peer_score=total * 0.1,
+                reasons="",
+                override_reason="",
+                published=True,
+                computed_at=local_to_utc(end, time(18, 0)),
+            )
+        )
+    return rows
+
+
 def as_of(semester_end: date) -> datetime:
     """A moment after the semester, so every duty is decided."""
-    from data.timeutil import local_to_utc
-
     return local_to_utc(semester_end + timedelta(days=1), time(12, 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -69,7 +70,6 @@ def weekly_status_bars(weekly: pd.DataFrame) -> go.Figure:
 
 # --- assessment, stipend, compare figures
 # Imports kept inside this section so the two page groups can grow the module independently.
-import dash_ag_grid as dag  # noqa: E402
 
 GRADE_COLORS = {"优秀": "#198754", "合格": "#0d6efd", "不合格": "#dc3545"}
 

@@ -116,8 +116,7 @@ def test_history_counts_stored_grades_per_semester(demo_app, assessment, stipend
     with logged_in(demo_app, "T0001"):
         previous, current = semesters()
         session = get_session()
-        body = assessment.render_assessment(current.id)
-        figure = find(body, "assessment-history").figure
+        figure = assessment.render_history(current.id).figure
         stored = session.scalars(select(Assessment).where(Assessment.semester_id == previous.id))
         expected = {GRADE_CN[g]: 0 for g in GRADE_CN}
         for a in stored:

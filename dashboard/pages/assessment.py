@@ -18,7 +18,27 @@ dash.register_page(
 
 
 def layout(**_kwargs) -> html.Div:
-    return components.page(SLUG, "考核")
+    # The across-semesters chart has its own callback: it reads every semester, and the
+    # one-semester view should not wait for it.
+    history = components.card(
+        "历学期等级分布", dcc.Loading(html.Div(id="assessment-history-body"), delay_show=400)
+    )
+    return components.page(SLUG, "考核", history)
+
+
+@callback(Output("assessment-history-body", "children"), Input("shell-semester", "value"))
+def render_history(semester_id: int | None):
+    access.require(SLUG)
+    session = get_session()
+    semester = queries.semester_visible(session, current_user, semester_id)
+    if semester is None:
+        return html.P("还没有学期数据。", className="text-secondary mb-0")
+    history = queries.grade_history(session, semester, None, now())
+    return dcc.Graph(
+        id="assessment-history",
+        figure=figures.grade_history_bars(history),
+        config=components.GRAPH_CONFIG,
+    )
 
 
 @callback(Output("assessment-body", "children"), Input("shell-semester", "value"))
@@ -58,36 +78,13 @@ def render_assessment(semester_id: int | None):
             id="assessment-estimate",
         )
     )
-    history = queries.grade_history(session, semester, report, moment)
-    charts = dbc.Row(
-        [
-            dbc.Col(
-                components.card(
-                    "本学期等级分布" + ("" if report.assessed else "（预估）"),
-                    dcc.Graph(
-                        id="assessment-grades",
-                        figure=figures.grade_bars(
-                            queries.grade_counts(report), not report.assessed
-                        ),
-                        config=components.GRAPH_CONFIG,
-                    ),
-                ),
-                xs=12,
-                lg=5,
-            ),
-            dbc.Col(
-                components.card(
-                    "历学期等级分布",
-                    dcc.Graph(
-                        id="assessment-history",
-                        figure=figures.grade_history_bars(history),
-                        config=components.GRAPH_CONFIG,
-                    ),
-                ),
-                xs=12,
-                lg=7,
-            ),
-        ]
+    charts = components.card(
+        "本学期等级分布" + ("" if report.assessed else "（预估）"),
+        dcc.Graph(
+            id="assessment-grades",
+            figure=figures.grade_bars(queries.grade_counts(report), not report.assessed),
+            config=components.GRAPH_CONFIG,
+        ),
     )
     grid = components.card(
         "考核明细",
