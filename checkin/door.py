@@ -28,6 +28,7 @@ from checkin.tokens import (
 )
 from data.attendance import current_semester, team_settings
 from data.models import CheckMethod, Place, Role
+from data.policy.settings import PolicySettings
 from data.timeutil import local_today
 from web import client_ip, get_session, now
 
@@ -96,13 +97,13 @@ def scan():
     if not current_user.is_authenticated:
         return redirect(url_for("checkin.login", next=url_for("checkin.scan")))
     try:
-        place, state = _state_for(proof)
+        place, state, _settings = _state_for(proof)
     except door.Refused as refusal:
         return _refuse(str(refusal))
     return _with_device(render_template("door.html", state=state, place=place, door=door))
 
 
-def _state_for(proof: dict) -> tuple[Place, door.DoorState]:
+def _state_for(proof: dict) -> tuple[Place, door.DoorState, PolicySettings]:
     db = get_session()
     if current_user.role not in DOOR_ROLES:
         raise door.Refused("只有助管需要签到；老师请进入统计面板。")
@@ -116,7 +117,7 @@ def _state_for(proof: dict) -> tuple[Place, door.DoorState]:
     if semester is None:
         raise door.Refused("当前没有进行中的学期，无需签到。")
     door.check_appointed(db, current_user, semester)
-    return place, door.door_state(db, current_user, semester, settings, now())
+    return place, door.door_state(db, current_user, semester, settings, now()), settings
 
 
 @bp.post("/checkin/door")
@@ -132,7 +133,7 @@ def act():
     db = get_session()
     place = state = None
     try:
-        place, state = _state_for(proof)
+        place, state, settings = _state_for(proof)
         scan_facts = door.Scan(
             place_id=place.id,
             method=CheckMethod.kiosk if proof["method"] == "kiosk" else CheckMethod.qr,
@@ -152,7 +153,13 @@ def act():
             if db.get_bind().dialect.name == "sqlite":
                 db.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             result = door.perform(
-                db, user_id, action, scan_facts, moment, request.form.get("record", "")
+                db,
+                user_id,
+                action,
+                scan_facts,
+                moment,
+                request.form.get("record", ""),
+                fast=door.Prepared(state, settings),
             )
             db.commit()
         lines = list(result.lines)

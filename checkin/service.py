@@ -175,16 +175,14 @@ def lock_user(session: Session, user_id: int) -> User:
 
 
 def consume_token(session: Session, user: User, fingerprint: str | None, now: datetime) -> None:
+    """Mark a kiosk code as used by this account; the unique key refuses a second use."""
     if not fingerprint:
         return
-    exists = session.scalar(
-        select(UsedToken.id).where(
-            UsedToken.user_id == user.id, UsedToken.token_hash == fingerprint
-        )
-    )
-    if exists:
-        raise Refused(REPLAYED)
-    session.add(UsedToken(user_id=user.id, token_hash=fingerprint, used_at=now))
+    try:
+        with session.begin_nested():
+            session.add(UsedToken(user_id=user.id, token_hash=fingerprint, used_at=now))
+    except IntegrityError:
+        raise Refused(REPLAYED) from None
 
 
 @dataclass(frozen=True)
@@ -196,6 +194,22 @@ class Scan:
     ip: str
     device_id: str
     fingerprint: str | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the read before the write transaction found (see ``perform``)."""
+
+    state: DoorState
+    settings: PolicySettings
+
+
+def _scheduled(requested: str, state: DoorState) -> bool:
+    return (
+        state.duty is not None
+        and state.duty.shift_id is not None
+        and (requested, state.action) in ((SIGN_IN, SIGN_IN), (SIGN_OUT, SIGN_OUT))
+    )
 
 
 def settle_without_writing(
@@ -222,11 +236,21 @@ def perform(
     scan: Scan,
     now: datetime,
     record: str = "",
+    fast: Prepared | None = None,
 ) -> DoorResult:
     """Do the requested action once; a repeat is a no-op that says what already happened.
 
     The caller commits. Raises Refused with a Chinese message when nothing may be written.
     """
+    if fast is not None and _scheduled(requested, fast.state):
+        # A scheduled duty's sign-in/out is protected by the unique key on (person, duty,
+        # action): the state read before the write transaction is enough, and the write
+        # lock is held only for the inserts.
+        user = session.get(User, user_id)
+        consume_token(session, user, scan.fingerprint, now)
+        if requested == SIGN_IN:
+            return _sign_in(session, user, None, fast.settings, fast.state, scan, now, requested)
+        return _sign_out(session, user, None, fast.settings, fast.state, scan, now, record)
     user = lock_user(session, user_id)
     today = local_today(now)
     semester = current_semester(session, user.team_id, today)
