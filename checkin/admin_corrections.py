@@ -40,8 +40,6 @@ from data.policy.types import IN_PROGRESS, UPCOMING, Duty, DutyOutcome
 from data.timeutil import LOCAL_TZ, to_local
 from web import client_ip, get_session, now, roles_required
 
-section("checkin.corrections", "补签", roles=("counselor", "leader"))
-
 REASON_MIN = 4
 RECENT_SHOWN = 30
 STATUS_LABELS = {
@@ -72,6 +70,9 @@ def _may_correct() -> bool:
     if current_user.role is Role.leader and current_user.team_id is not None:
         return team_settings(get_session(), current_user.team_id).leader_can_correct
     return False
+
+
+section("checkin.corrections", "补签", roles=("counselor", "leader"), when=_may_correct)
 
 
 def _guard() -> None:

@@ -13,6 +13,7 @@ from flask_wtf.csrf import generate_csrf
 
 from dashboard import access, queries
 from dashboard.downloads import register_downloads
+from data.models import Role
 from data.timeutil import local_today
 from web import get_session, now
 
@@ -137,8 +138,21 @@ def sync_semester(search: str | None, picked: int | None):
 
 def nav_links(search: str) -> list:
     """The pages this user may open, each link keeping the chosen semester."""
-    return [
+    links = [
         dbc.NavLink(page["name"], href=page["relative_path"] + search, active="exact")
         for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
         if access.allowed(page.get("slug", ""))
     ]
+    workbench = WORKBENCH.get(current_user.role)
+    if workbench:
+        # The management pages are Flask pages: a full page load, not a Dash route.
+        links.append(dbc.NavLink("工作台 ›", href=workbench, external_link=True))
+    return links
+
+
+# Where each role's management pages start (checkin/admin_*.py).
+WORKBENCH = {
+    Role.counselor: "/admin/leave",
+    Role.leader: "/admin/schedule",
+    Role.leadership: "/admin/assessment",
+}
