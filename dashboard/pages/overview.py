@@ -55,7 +55,7 @@ def render_overview(semester_id: int | None):
                 "缺勤", str(total.absent), f"漏签退 {total.missed_sign_out} 次", "次"
             ),
             components.kpi_card(
-                "总工时", f"{total.credited_minutes / 60:.1f}", f"含加班 {total.extra} 次", "小时"
+                "总工时", _hours(total.credited_minutes), f"含加班 {total.extra} 次", "小时"
             ),
             components.kpi_card(
                 "工作记录",
@@ -87,3 +87,9 @@ def render_overview(semester_id: int | None):
         className="shadow-sm",
     )
     return html.Div([header, cards, trend])
+
+
+def _hours(minutes: int) -> str:
+    # Whole hours once the number is large: a tile on a phone has room for four digits.
+    hours = minutes / 60
+    return f"{hours:.0f}" if hours >= 100 else f"{hours:.1f}"
