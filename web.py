@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
+from typing import Any
 
 from flask import abort, current_app, g, request
 from flask_limiter import Limiter
@@ -12,6 +13,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
 
+from data.audit import record
 from data.db import Database
 from data.models import Role, User
 from data.timeutil import utcnow
@@ -84,3 +86,26 @@ def client_ip() -> str:
 def home_url(user: User) -> str:
     """Where a user lands after login: assistants on their own page, staff on the dashboard."""
     return "/dashboard/" if user.role in STAFF_ROLES else "/me"
+
+
+def audit(
+    session: Session,
+    action: str,
+    entity: str,
+    entity_id: Any,
+    before: dict | None,
+    after: dict | None,
+) -> None:
+    """One audit entry by the logged-in user for the change being committed with it."""
+    record(
+        session,
+        actor_id=current_user.id,
+        team_id=current_user.team_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        source_ip=client_ip(),
+        at=now(),
+    )

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from checkin import bp
 from checkin.admin_nav import section
 from data.attendance import team_settings
-from data.audit import record, snapshot
+from data.audit import snapshot
 from data.importers import ROSTER_COLUMNS, ImportFileError, import_roster
 from data.models import (
     STAGE_LABELS,
@@ -39,7 +39,7 @@ from data.models import (
 from data.policy.lifecycle import trial_due, trial_end
 from data.tabular import TableError, read_table
 from data.timeutil import local_today
-from web import client_ip, get_session, now, roles_required
+from web import audit, get_session, now, roles_required
 
 # Marks an appointment made before the trial month was over (第四条 "试用一个月"), so lists flag it.
 EARLY_MARK = "【提前转正】"
@@ -60,28 +60,6 @@ def team_id() -> int:
     if current_user.team_id is None:
         abort(403)
     return current_user.team_id
-
-
-def audit(
-    db: Session,
-    action: str,
-    entity: str,
-    entity_id: Any,
-    before: dict | None,
-    after: dict | None,
-) -> None:
-    record(
-        db,
-        actor_id=current_user.id,
-        team_id=current_user.team_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        before=before,
-        after=after,
-        source_ip=client_ip(),
-        at=now(),
-    )
 
 
 def own_user(user_id: int) -> User:

@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session, selectinload
 from checkin import bp
 from checkin.admin_nav import section
 from data.attendance import current_semester, duties_on
-from data.audit import record
 from data.importers import SCHEDULE_COLUMNS, ImportFileError, import_schedule, parse_clock
 from data.models import (
     OverrideKind,
@@ -41,7 +40,7 @@ from data.models import (
     User,
 )
 from data.timeutil import local_today
-from web import client_ip, get_session, now, roles_required
+from web import audit, get_session, now, roles_required
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 MAX_ID = 2**31 - 1  # larger ids cannot exist and would overflow the driver's integer type
@@ -108,24 +107,6 @@ def team_member(db: Session, raw: Any, roles: tuple[Role, ...] = MEMBER_ROLES) -
     if user is None or user.team_id != current_user.team_id or not user.active:
         return None
     return user if user.role in roles else None
-
-
-def audit(
-    db: Session, action: str, entity: str, entity_id: Any, before: dict | None, after: dict | None
-) -> None:
-    """One audit entry for the change being committed (who, what, before, after)."""
-    record(
-        db,
-        actor_id=current_user.id,
-        team_id=current_user.team_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        before=before,
-        after=after,
-        source_ip=client_ip(),
-        at=now(),
-    )
 
 
 def locked_message(db: Session, semester: Semester) -> str | None:

@@ -21,7 +21,6 @@ from checkin.me import (
     LEAVE_STATUS_LABELS,
     OPEN_LEAVE,
     XIANZHAN_NOTICE,
-    audit,
     duty_when,
     own_page,
 )
@@ -29,7 +28,7 @@ from checkin.me_forms import LEAVE_CHOICES, LeaveForm
 from data.attendance import current_semester, duties_on
 from data.models import LEAVE_LABELS, LeaveKind, LeaveRequest, LeaveStatus
 from data.policy.types import Duty
-from web import get_session, now
+from web import audit, get_session, now
 
 # Larger ids cannot exist and would overflow the database driver's integer type.
 MAX_ID = 2**31 - 1

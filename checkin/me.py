@@ -25,7 +25,6 @@ from data.models import (
     GRADE_LABELS,
     LEAVE_LABELS,
     Assessment,
-    AuditLog,
     LeaveRequest,
     LeaveStatus,
     Role,
@@ -42,7 +41,7 @@ from data.policy.types import IN_PROGRESS, UPCOMING, AttendanceSummary, Duty, Du
 from data.policy.warnings import WarningResult
 from data.report import member_facts, member_warning
 from data.timeutil import local_today, to_local
-from web import client_ip, get_session, now
+from web import get_session, now
 
 # The 团长 is an assistant too (第八条四) and keeps an own page; counselors and leaders do not.
 OWN_PAGE_ROLES = frozenset({Role.assistant, Role.leader})
@@ -110,29 +109,6 @@ def own_page(view: Callable) -> Callable:
         return view(*args, **kwargs)
 
     return wrapped
-
-
-def audit(
-    session: Session,
-    action: str,
-    entity: str,
-    entity_id: int | str,
-    before: dict | None,
-    after: dict | None,
-) -> None:
-    """One AuditLog row per change, in the same transaction as the change itself."""
-    session.add(
-        AuditLog(
-            actor_id=current_user.id,
-            team_id=current_user.team_id,
-            action=action,
-            entity=entity,
-            entity_id=str(entity_id),
-            before=before,
-            after=after,
-            source_ip=client_ip(),
-        )
-    )
 
 
 def monday_of(day: date) -> date:

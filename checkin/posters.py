@@ -19,9 +19,9 @@ from checkin import bp
 from checkin.poster_render import INSTRUCTION, WARNING, Poster, qr_svg, render_pdf, render_png
 from checkin.tokens import make_kiosk_link, make_poster_token
 from data.attendance import team_settings
-from data.models import AuditLog, Place, Role
+from data.models import Place, Role
 from data.timeutil import to_local
-from web import client_ip, get_session, now, roles_required
+from web import audit, get_session, now, roles_required
 
 # Keeps the poster title on one line at a readable size (the column allows 50).
 PLACE_NAME_MAX = 20
@@ -54,19 +54,7 @@ def _own_place(place_id: int) -> Place:
 
 
 def _audit(db: Session, action: str, place: Place, before: dict | None, after: dict) -> None:
-    db.add(
-        AuditLog(
-            at=now(),
-            actor_id=current_user.id,
-            team_id=current_user.team_id,
-            action=action,
-            entity="place",
-            entity_id=str(place.id),
-            before=before,
-            after=after,
-            source_ip=client_ip(),
-        )
-    )
+    audit(db, action, "place", place.id, before, after)
 
 
 def _private(response: Response) -> Response:

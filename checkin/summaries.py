@@ -15,11 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.me import audit, monday_of, own_page
+from checkin.me import monday_of, own_page
 from checkin.me_forms import DAILY_MIN, WEEKLY_MIN, SummaryForm
 from data.models import Summary, SummaryKind
 from data.timeutil import local_today
-from web import get_session, now
+from web import audit, get_session, now
 
 KINDS = {
     "weekly": (SummaryKind.weekly, "周总结", WEEKLY_MIN),
