@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask_login import current_user
+from sqlalchemy.orm import Session
 
-from dashboard import access, excel
+from dashboard import access, excel, queries
+from data.models import Semester
+from web import get_session
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 NOT_ALLOWED = "无权查看此页面。"
@@ -64,7 +68,22 @@ def kpi_card(
     )
 
 
+def hours_text(hours: float) -> str:
+    """Hours for a KPI tile: whole hours once large, so four digits fit a phone-width tile."""
+    return f"{hours:.0f}" if hours >= 100 else f"{hours:.1f}"
+
+
 def semester_line(semester) -> html.P:
     return html.P(
         f"{semester.name}（{semester.start} 至 {semester.end}）", className="text-secondary"
     )
+
+
+def callback_semester(slug: str, semester_id: int | None) -> tuple[Session, Semester | None]:
+    """What every page callback starts with: the role check, the session, the visible semester.
+
+    The semester is None when it does not exist or belongs to another team (an empty state).
+    """
+    access.require(slug)
+    session = get_session()
+    return session, queries.semester_visible(session, current_user, semester_id)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
-from flask_login import current_user
 
-from dashboard import access, components, excel, figures, queries
+from dashboard import components, excel, figures, queries
 from data.report import build_report
-from web import get_session, now
+from web import now
 
 SLUG = "assessment"
 dash.register_page(
@@ -28,9 +27,7 @@ def layout(**_kwargs) -> html.Div:
 
 @callback(Output("assessment-history-body", "children"), Input("shell-semester", "value"))
 def render_history(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return html.P("还没有学期数据。", className="text-secondary mb-0")
     history = queries.grade_history(session, semester, None, now())
@@ -43,9 +40,7 @@ def render_history(semester_id: int | None):
 
 @callback(Output("assessment-body", "children"), Input("shell-semester", "value"))
 def render_assessment(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
     moment = now()
@@ -152,9 +147,7 @@ def rehire_card(report) -> dbc.Card:
     prevent_initial_call=True,
 )
 def export_assessment(_clicks: int | None, semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dash.no_update
     report = build_report(session, semester, now())

@@ -5,12 +5,11 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
-from flask_login import current_user
 
-from dashboard import access, components, excel, figures, queries
+from dashboard import components, excel, figures, queries
 from data.report import build_report
 from data.timeutil import local_today
-from web import get_session, now
+from web import now
 
 SLUG = "attendance"
 dash.register_page(
@@ -28,9 +27,7 @@ def layout(**_kwargs) -> html.Div:
 
 @callback(Output("attendance-body", "children"), Input("shell-semester", "value"))
 def render_attendance(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dbc.Alert(EMPTY, color="info")
     moment = now()
@@ -150,9 +147,7 @@ def today_list(session, report, today) -> html.Div | dbc.Alert:
     prevent_initial_call=True,
 )
 def export_attendance(_clicks: int | None, semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dash.no_update
     moment = now()

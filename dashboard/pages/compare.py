@@ -8,8 +8,8 @@ import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from flask_login import current_user
 
-from dashboard import access, components, excel, figures, queries
-from web import get_session, now
+from dashboard import components, excel, figures, queries
+from web import now
 
 SLUG = "compare"
 dash.register_page(
@@ -39,9 +39,7 @@ def chart(title: str, graph_id: str, figure) -> dbc.Col:
 
 @callback(Output("compare-body", "children"), Input("shell-semester", "value"))
 def render_compare(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
     stats = [s for s in queries.compare_stats(session, semester, now()) if s.assistants]
@@ -120,9 +118,7 @@ def render_compare(semester_id: int | None):
     prevent_initial_call=True,
 )
 def export_compare(_clicks: int | None, semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dash.no_update
     stats = [s for s in queries.compare_stats(session, semester, now()) if s.assistants]

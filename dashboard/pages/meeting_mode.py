@@ -8,12 +8,11 @@ from decimal import Decimal
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, clientside_callback, dcc, html
-from flask_login import current_user
 
-from dashboard import access, figures, queries
+from dashboard import access, components, figures, queries
 from data.report import SemesterReport, build_report
 from data.timeutil import local_today
-from web import get_session, now
+from web import now
 
 SLUG = "meeting-mode"
 dash.register_page(
@@ -115,9 +114,7 @@ def graph(graph_id: str, figure) -> dcc.Graph:
     Input("shell-semester", "value"),
 )
 def render_meeting_mode(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         empty = dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
         return empty, ""

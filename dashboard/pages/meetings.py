@@ -6,12 +6,11 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, html
-from flask_login import current_user
 
-from dashboard import access, components, excel, figures, queries
+from dashboard import components, excel, figures, queries
 from data.report import build_report
 from data.timeutil import local_today
-from web import get_session, now
+from web import now
 
 SLUG = "meetings"
 dash.register_page(
@@ -85,9 +84,7 @@ def progress_card(report) -> dbc.Card:
 
 @callback(Output("meetings-body", "children"), Input("shell-semester", "value"))
 def render_meetings(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dbc.Alert(EMPTY, color="info")
     moment = now()
@@ -195,9 +192,7 @@ def render_meetings(semester_id: int | None):
     prevent_initial_call=True,
 )
 def export_meetings(_clicks: int | None, semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dash.no_update
     moment = now()

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, dcc, html
-from flask_login import current_user
 
-from dashboard import access, components, figures, queries
+from dashboard import components, figures, queries
 from data.report import build_report
-from web import get_session, now
+from web import now
 
 SLUG = "overview"
 dash.register_page(__name__, path="/", name="总览", title="总览 · 助管通", order=0, slug=SLUG)
@@ -21,9 +20,7 @@ def layout(**_kwargs) -> html.Div:
 
 @callback(Output("overview-body", "children"), Input("shell-semester", "value"))
 def render_overview(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单和值班表。", color="info")
     moment = now()
@@ -55,7 +52,10 @@ def render_overview(semester_id: int | None):
                 "缺勤", str(total.absent), f"漏签退 {total.missed_sign_out} 次", "次"
             ),
             components.kpi_card(
-                "总工时", _hours(total.credited_minutes), f"含加班 {total.extra} 次", "小时"
+                "总工时",
+                components.hours_text(total.credited_minutes / 60),
+                f"含加班 {total.extra} 次",
+                "小时",
             ),
             components.kpi_card(
                 "工作记录",
@@ -87,9 +87,3 @@ def render_overview(semester_id: int | None):
         className="shadow-sm",
     )
     return html.Div([header, cards, trend])
-
-
-def _hours(minutes: int) -> str:
-    # Whole hours once the number is large: a tile on a phone has room for four digits.
-    hours = minutes / 60
-    return f"{hours:.0f}" if hours >= 100 else f"{hours:.1f}"

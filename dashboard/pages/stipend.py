@@ -8,11 +8,10 @@ from decimal import Decimal
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
-from flask_login import current_user
 
-from dashboard import access, components, excel, figures, queries
+from dashboard import components, excel, figures, queries
 from data.report import build_report
-from web import get_session, now
+from web import now
 
 SLUG = "stipend"
 dash.register_page(
@@ -26,9 +25,7 @@ def layout(**_kwargs) -> html.Div:
 
 @callback(Output("stipend-body", "children"), Input("shell-semester", "value"))
 def render_stipend(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
     report = build_report(session, semester, now())
@@ -57,7 +54,10 @@ def render_stipend(semester_id: int | None):
         [
             components.kpi_card("助管", str(len(report.members)), "本学期在岗（含试用）", "人"),
             components.kpi_card(
-                "计入工时", f"{hours:.2f}", f"每月上限 {settings.monthly_cap_hours:g} 小时", "小时"
+                "计入工时",
+                f"{hours:.2f}",
+                f"每月上限 {settings.monthly_cap_hours:g} 小时",
+                "小时",
             ),
             components.kpi_card(
                 "补贴总额", f"{amount:,.2f}", f"含嘉奖 {bonus:,.2f} 元", "元", wide=True
@@ -121,9 +121,7 @@ def render_stipend(semester_id: int | None):
     prevent_initial_call=True,
 )
 def export_stipend(_clicks: int | None, semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dash.no_update
     report = build_report(session, semester, now())

@@ -63,9 +63,7 @@ def level_card(label: str, count: int, color: str, note: str) -> dbc.Col:
 
 @callback(Output("warnings-body", "children"), Input("shell-semester", "value"))
 def render_warnings(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dbc.Alert(EMPTY, color="info")
     report = build_report(session, semester, now())
@@ -223,9 +221,7 @@ def show_evidence(clicked: dict | None, semester_id: int | None):
     prevent_initial_call=True,
 )
 def export_warnings(_clicks: int | None, semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dash.no_update
     report = build_report(session, semester, now())

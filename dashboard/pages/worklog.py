@@ -5,11 +5,10 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
-from flask_login import current_user
 
-from dashboard import access, components, excel, figures, queries
+from dashboard import components, excel, figures, queries
 from data.report import build_report
-from web import get_session, now
+from web import now
 
 SLUG = "worklog"
 dash.register_page(
@@ -37,9 +36,7 @@ def layout(**_kwargs) -> html.Div:
 
 @callback(Output("worklog-body", "children"), Input("shell-semester", "value"))
 def render_worklog(semester_id: int | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dbc.Alert(EMPTY, color="info")
     report = build_report(session, semester, now())
@@ -87,9 +84,7 @@ def render_worklog(semester_id: int | None):
 )
 def render_recent(search: str | None, semester_id: int | None):
     """Searching needs no report: one indexed query for at most RECENT rows."""
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return None
     frame = queries.recent_records(session, semester, search, RECENT)
@@ -109,9 +104,7 @@ def render_recent(search: str | None, semester_id: int | None):
     prevent_initial_call=True,
 )
 def export_worklog(_clicks: int | None, semester_id: int | None, search: str | None):
-    access.require(SLUG)
-    session = get_session()
-    semester = queries.semester_visible(session, current_user, semester_id)
+    session, semester = components.callback_semester(SLUG, semester_id)
     if semester is None:
         return dash.no_update
     report = build_report(session, semester, now())
