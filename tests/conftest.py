@@ -23,6 +23,11 @@ from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
+# Fixture users need a hash, not a strong one: scrypt was most of the suite's CPU time.
+from data.models import User  # noqa: E402
+
+User.password_method = "pbkdf2:sha256:1000"
+
 
 @pytest.fixture(scope="session")
 def _migrated(tmp_path_factory):
