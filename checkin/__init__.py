@@ -25,6 +25,8 @@ from checkin import (  # noqa: E402,F401
     admin_people,
     admin_recruit,
     admin_schedule,
+    admin_schedule_edit,
+    admin_schedule_import,
     admin_semester,
     admin_settings,
     admin_stipend,

@@ -22,8 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_nav import section
-from checkin.admin_schedule import (
+from checkin.admin_common import (
     audit,
     clean_text,
     form_semester,
@@ -33,6 +32,7 @@ from checkin.admin_schedule import (
     team_semesters,
     xlsx_response,
 )
+from checkin.admin_nav import section
 from data.audit import snapshot
 from data.export import report_frames
 from data.models import (
@@ -300,7 +300,8 @@ def assessment_publish():
     semester = form_semester(db)
     if (refused := _refused(db, semester)) is not None:
         return refused
-    report = build_report(db, semester, now())
+    # Published grades are final: a missing evaluation counts 0 instead of being scaled out.
+    report = build_report(db, semester, now(), estimate=False)
     if not report.assessed:
         flash(f"学期尚未结束（{semester.end} 结束），期末才能发布考核结果", "danger")
         return _back(semester)

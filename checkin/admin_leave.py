@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from checkin import bp
 from checkin.admin_nav import section
-from checkin.admin_semester import MAX_ID, Locked, ensure_unlocked
+from checkin.admin_semester import LOCKED_MESSAGE, MAX_ID, Locked, ensure_unlocked
 from data.attendance import duties_on
 from data.audit import record, snapshot
 from data.models import (
@@ -188,13 +188,15 @@ class LeaveRow:
     when: str
     kind: str
     xianzhan: bool  # 先斩后奏: asked after the start, not (yet) a phone leave
+    locked: str | None = None  # the lock message when its semester is finalized: no decision
 
 
 def _shift_times(leave: LeaveRequest, shifts: dict[int, Shift]) -> str:
     shift = shifts.get(leave.shift_id) if leave.shift_id else None
     if shift is None:
         return duty_when(leave.duty_date, None, None) + (" 临时值班" if not leave.shift_id else "")
-    return f"{duty_when(leave.duty_date, None, None)} {shift.start:%H:%M}–{shift.end:%H:%M}"
+    start, end, _place_id = shift.version_on(leave.duty_date)
+    return f"{duty_when(leave.duty_date, None, None)} {start:%H:%M}–{end:%H:%M}"
 
 
 def _rows(session: Session, leaves: list[LeaveRequest]) -> list[LeaveRow]:
@@ -202,6 +204,16 @@ def _rows(session: Session, leaves: list[LeaveRequest]) -> list[LeaveRow]:
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
     shift_ids = {leave.shift_id for leave in leaves if leave.shift_id}
     shifts = {s.id: s for s in session.scalars(select(Shift).where(Shift.id.in_(shift_ids)))}
+    finalized = session.scalars(
+        select(Semester).where(
+            Semester.team_id == current_user.team_id, Semester.finalized_at.is_not(None)
+        )
+    ).all()
+
+    def locked(day: date) -> str | None:
+        # Same rule as ensure_unlocked, read once for the whole queue.
+        return LOCKED_MESSAGE if any(s.start <= day <= s.end for s in finalized) else None
+
     return [
         LeaveRow(
             leave=leave,
@@ -210,6 +222,7 @@ def _rows(session: Session, leaves: list[LeaveRequest]) -> list[LeaveRow]:
             when=_shift_times(leave, shifts),
             kind=LEAVE_LABELS[leave.kind],
             xianzhan=leave.after_start and leave.kind is not LeaveKind.phone,
+            locked=locked(leave.duty_date),
         )
         for leave in leaves
     ]
@@ -300,6 +313,8 @@ def _decide(
     """Apply one decision to a pending (or, for conversion, any open) request; the flash."""
     session = get_session()
     leave = _own_leave(session, leave_id)
+    # Up front: a locked semester refuses every decision, whatever else the form holds.
+    ensure_unlocked(session, current_user.team_id, leave.duty_date)
     xianzhan = leave.after_start and leave.kind is not LeaveKind.phone
     if kind_phone:
         if not xianzhan:
@@ -314,7 +329,6 @@ def _decide(
     reason = clean_reason(request.form.get("reason"), "驳回原因" if reason_required else "说明", 0)
     if reason_required and not reason:
         raise Refused("驳回必须填写原因。")
-    ensure_unlocked(session, current_user.team_id, leave.duty_date)
     before = snapshot(leave, FIELDS)
     if kind_phone:
         leave.kind = LeaveKind.phone
@@ -394,7 +408,9 @@ def phone_leave_form():
     try:
         user = team_member(session, parse_id(request.args.get("user"), "请选择助管。"))
         day = parse_day(request.args.get("date"))
-    except Refused as refused:
+        # The shift picker is not offered for a locked date: the POST would be refused anyway.
+        ensure_unlocked(session, current_user.team_id, day)
+    except (Refused, Locked) as refused:
         flash(str(refused), "danger")
         return redirect(url_for("checkin.leave_queue") + "#phone")
     duties = duties_of(session, user, day)
@@ -432,9 +448,9 @@ def _record_phone_leave(session: Session) -> tuple[User, Duty]:
     form = request.form
     user = team_member(session, parse_id(form.get("user_id"), "请选择助管。"))
     day = parse_day(form.get("date"))
+    ensure_unlocked(session, current_user.team_id, day)
     duty = pick_duty(duties_of(session, user, day), *parse_shift(form.get("shift")))
     reason = clean_reason(form.get("reason"), "请假原因")
-    ensure_unlocked(session, current_user.team_id, day)
     existing = _open_leave(session, duty)
     if existing is not None:
         if existing.after_start and existing.kind is not LeaveKind.phone:

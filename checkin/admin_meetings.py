@@ -16,17 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_nav import section
-from checkin.admin_schedule import (
+from checkin.admin_common import (
     EDITORS,
     MAX_ID,
     VIEWERS,
     audit,
     clean_text,
     form_semester,
+    locked_message,
     pick_semester,
     team_semesters,
 )
+from checkin.admin_nav import section
 from data.models import (
     PRESENCE_LABELS,
     Meeting,
@@ -107,7 +108,7 @@ def meeting_create():
     semester = form_semester(db)
     day = _parse_day(request.form.get("held_on"))
     topic = clean_text(request.form.get("topic"), TOPIC_MAX + 1)
-    error = _common_errors(semester, day, topic)
+    error = locked_message(db, semester) or _common_errors(semester, day, topic)
     if error is None and len(topic) > TOPIC_MAX:
         error = f"主题不能超过 {TOPIC_MAX} 个字"
     if error:
@@ -249,6 +250,10 @@ def meeting_save(meeting_id: int):
     statuses = _read_statuses(roll)
     minutes = (request.form.get("minutes") or "").strip()
     back = redirect(url_for("checkin.meeting", meeting_id=item.id))
+    if (locked := locked_message(db, semester)) is not None:
+        # Meeting attendance feeds the assessment: a finalized semester keeps it as graded.
+        flash(locked, "danger")
+        return back
     if statuses is None:
         flash("出席情况只能是 出席 / 请假 / 缺席", "danger")
         return back
@@ -293,6 +298,9 @@ def training_save(training_id: int):
 def meeting_delete(meeting_id: int):
     db = get_session()
     item, semester = _own_meeting(db, meeting_id)
+    if (locked := locked_message(db, semester)) is not None:
+        flash(locked, "danger")
+        return redirect(url_for("checkin.meeting", meeting_id=item.id))
     before = {"held_on": item.held_on, "topic": item.topic, "minutes": item.minutes}
     audit(db, "meeting.delete", "meeting", item.id, before, None)
     db.delete(item)

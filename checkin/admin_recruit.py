@@ -25,7 +25,7 @@ from checkin import bp
 from checkin.admin_nav import section
 from data.attendance import team_settings
 from data.audit import snapshot
-from data.importers import ROSTER_COLUMNS, ImportFileError, import_roster
+from data.importers import ROSTER_COLUMNS, ROSTER_OPTIONAL, ImportFileError, import_roster
 from data.models import (
     STAGE_LABELS,
     Appointment,
@@ -420,7 +420,7 @@ def _import_file(db: Session, semester: Semester, path: Path):
     team = db.get(Team, team_id())
     try:
         report = import_roster(db, path, team=team)
-        rows = read_table(path, ROSTER_COLUMNS)
+        rows = read_table(path, ROSTER_COLUMNS, ROSTER_OPTIONAL)
     except (ImportFileError, TableError) as exc:
         db.rollback()
         flash(f"文件无法读取：{exc}", "danger")

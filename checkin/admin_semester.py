@@ -8,7 +8,7 @@ place that decides this, so every page refuses the same way with the same messag
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -19,6 +19,7 @@ from checkin import bp
 from checkin.admin_nav import section
 from data.audit import record, snapshot
 from data.models import AuditLog, Role, Semester
+from data.timeutil import local_today
 from web import client_ip, get_session, now, roles_required
 
 LOCKED_MESSAGE = "本学期考核已锁定，如需修改请先解锁"
@@ -55,6 +56,17 @@ def ensure_unlocked(session: Session, team_id: int | None, day: date) -> None:
     semester = locked_semester(session, team_id, day)
     if semester is not None:
         raise Locked(semester)
+
+
+def finalize_refusal(semester: Semester, today: date) -> str | None:
+    """Why the semester cannot be finalized today: only from the day after its end (SPEC §3)."""
+    if today > semester.end:
+        return None
+    first = semester.end + timedelta(days=1)
+    return (
+        f"学期 {semester.end.month} 月 {semester.end.day} 日结束后才能定稿"
+        f"（{first.month} 月 {first.day} 日起可以结束考核并锁定）"
+    )
 
 
 section("checkin.semesters", "学期锁定")
@@ -109,9 +121,11 @@ def semesters():
         )
     )
     names = {str(s.id): s.name for s in rows}
+    today = local_today(now())
     return render_template(
         "admin_semester.html",
         semesters=rows,
+        refusals={s.id: finalize_refusal(s, today) for s in rows},
         history=history,
         names=names,
         reason_min=UNLOCK_REASON_MIN,
@@ -142,6 +156,10 @@ def semester_finalize(semester_id: int):
     semester = _own_semester(semester_id)
     if semester.finalized_at is not None:
         flash(f"“{semester.name}”已经锁定，无需重复操作。", "warning")
+        return redirect(url_for("checkin.semesters"))
+    refusal = finalize_refusal(semester, local_today(now()))
+    if refusal is not None:
+        flash(f"“{semester.name}”还不能锁定：{refusal}。", "danger")
         return redirect(url_for("checkin.semesters"))
     before = snapshot(semester, FIELDS)
     semester.finalized_at = now()

@@ -19,8 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_nav import section
-from checkin.admin_schedule import (
+from checkin.admin_common import (
     audit,
     form_semester,
     parse_id,
@@ -28,6 +27,7 @@ from checkin.admin_schedule import (
     team_semesters,
     xlsx_response,
 )
+from checkin.admin_nav import section
 from data.attendance import team_settings
 from data.export import SHEETS
 from data.models import GRADE_LABELS, Grade, Role, Semester, Stipend, StipendStatus, User

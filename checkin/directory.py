@@ -17,8 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
+from checkin.admin_common import EDITORS, MAX_ID, audit, xlsx_response
 from checkin.admin_nav import section
-from checkin.admin_schedule import EDITORS, MAX_ID, audit, xlsx_response
 from data.importers import PHONE_RE, QQ_RE
 from data.models import Role, User
 from web import get_session, roles_required

@@ -125,15 +125,31 @@ def act():
     if not current_user.is_authenticated:
         return redirect(url_for("checkin.login", next=url_for("checkin.scan")))
     proof = _proof()
-    if proof is None:
-        return _refuse("请先扫描办公室门口的二维码再签到。")
     action = request.form.get("action", "")
+    db = get_session()
+    if proof is None:
+        # The first press of this tab's action used the proof: a repeat is answered, not refused.
+        repeat = None
+        if current_user.role in DOOR_ROLES:
+            repeat = door.answer_repeat(db, current_user, action, now())
+        if repeat is None:
+            return _refuse("请先扫描办公室门口的二维码再签到。")
+        return _show(repeat, list(repeat.lines))
     if action not in door.ACTION_LABELS:
         return _refuse("无效的操作，请重新扫码。", 400)
-    db = get_session()
     place = state = None
     try:
         place, state, settings = _state_for(proof)
+        if action == door.SIGN_OUT and request.form.get("confirm") != "1":
+            # 早退 is asked first (SPEC §3); the proof and the record stay for the second press.
+            door.check_token_unused(db, current_user, proof.get("fp"))
+            record = door.check_record(request.form.get("record", ""), settings)
+            early = door.early_minutes(state, settings, now())
+            if early:
+                page = render_template(
+                    "door.html", state=state, place=place, door=door, record=record, early=early
+                )
+                return page, 200
         scan_facts = door.Scan(
             place_id=place.id,
             method=CheckMethod.kiosk if proof["method"] == "kiosk" else CheckMethod.qr,
@@ -180,6 +196,11 @@ def act():
             return page, 400
         return _refuse(str(refusal))
     session.pop(PROOF_KEY, None)
+    return _show(result, lines)
+
+
+def _show(result: door.DoorResult, lines: list[str]):
+    """Post/redirect/get: the answer page, which a refresh does not resubmit."""
     session[RESULT_KEY] = {
         "action": result.action,
         "headline": result.headline,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
+from checkin.admin_semester import locked_semester
 from checkin.me import (
     LEAVE_LATE_LIMIT,
     LEAVE_STATUS_LABELS,
@@ -79,9 +80,19 @@ def check_requestable(session: Session, duty: Duty, moment: datetime) -> None:
         raise Refused(f"这次值班已有请假申请（{status}），不能重复提交。")
 
 
+LOCKED_LEAVE = "本学期考核已锁定，不能再请假或撤销申请；如有特殊情况请联系兼辅老师。"
+
+
+def check_unlocked(session: Session, day: date) -> None:
+    """Refuse any leave change for a day of a finalized semester (the same rule as the admin)."""
+    if locked_semester(session, current_user.team_id, day) is not None:
+        raise Refused(LOCKED_LEAVE)
+
+
 def _duty_or_refuse(session: Session, day_text: str | None, shift_text: str | None) -> Duty:
     day, shift_id = parse_duty_ref(day_text, shift_text)
     duty = find_own_duty(session, day, shift_id)
+    check_unlocked(session, duty.day)
     check_requestable(session, duty, now())
     return duty
 
@@ -167,6 +178,12 @@ def leave_cancel(leave_id: int):
         abort(404)
     if leave.status is not LeaveStatus.pending:
         flash(f"只能撤销待审批的申请（这条{LEAVE_STATUS_LABELS[leave.status]}）。", "danger")
+        return _back()
+    try:
+        # A cancelled 先斩后奏 would change the locked semester's warnings.
+        check_unlocked(session, leave.duty_date)
+    except Refused as refused:
+        flash(str(refused), "danger")
         return _back()
     before = _snapshot(leave)
     leave.status = LeaveStatus.cancelled

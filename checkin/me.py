@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from checkin import bp
 from checkin.me_forms import DAILY_MIN, WEEKLY_MIN, CancelLeaveForm, SummaryForm
-from data.attendance import current_semester, semester_attendance, semester_duties
+from data.attendance import (
+    current_semester,
+    semester_attendance,
+    semester_duties,
+    service_windows,
+)
 from data.models import (
     GRADE_LABELS,
     LEAVE_LABELS,
@@ -36,9 +41,8 @@ from data.models import (
     User,
     WorkRecord,
 )
-from data.policy.settings import PolicySettings
+from data.policy.classify import counts_late
 from data.policy.types import IN_PROGRESS, UPCOMING, AttendanceSummary, Duty, DutyOutcome
-from data.policy.warnings import WarningResult
 from data.report import member_facts, member_warning
 from data.timeutil import local_today, to_local
 from web import get_session, now
@@ -174,9 +178,19 @@ class Result:
 
 
 def status_label(outcome: DutyOutcome) -> str:
+    """The badge; a late sign-in shows at once, also on a duty under way or missing its sign-out."""
     if outcome.status == "late":
         return f"迟到 {outcome.late_minutes} 分钟"
-    return STATUS_LABELS.get(outcome.status, outcome.status)
+    label = STATUS_LABELS.get(outcome.status, outcome.status)
+    if outcome.status in (IN_PROGRESS, "missed_sign_out") and counts_late(outcome):
+        return f"迟到+{label}"
+    return label
+
+
+def status_badge(outcome: DutyOutcome) -> str:
+    if outcome.status == IN_PROGRESS and counts_late(outcome):
+        return STATUS_BADGES["late"]
+    return STATUS_BADGES.get(outcome.status, "text-bg-light")
 
 
 def _detail(outcome: DutyOutcome) -> list[str]:
@@ -189,6 +203,8 @@ def _detail(outcome: DutyOutcome) -> list[str]:
         parts.append(f"签退 {to_local(outcome.sign_out_at):%H:%M}")
     if outcome.status == "late_early":
         parts.append(f"迟到 {outcome.late_minutes} 分钟、早退 {outcome.early_minutes} 分钟")
+    elif outcome.status != "late" and counts_late(outcome):
+        parts.append(f"迟到 {outcome.late_minutes} 分钟")
     elif outcome.status == "early":
         parts.append(f"早退 {outcome.early_minutes} 分钟")
     if outcome.credited_minutes:
@@ -222,7 +238,7 @@ def _duty_rows(
                 outcome=outcome,
                 when=when,
                 label=status_label(outcome),
-                badge=STATUS_BADGES.get(outcome.status, "text-bg-light"),
+                badge=status_badge(outcome),
                 detail=_detail(outcome),
                 leave=leave,
                 can_leave=can_leave,
@@ -255,28 +271,17 @@ def _upcoming(
     return rows
 
 
-def _weeks(semester: Semester, today: date, written: set[date]) -> list[WeekRow]:
-    """Semester weeks up to the current one, newest first."""
-    this_monday = monday_of(min(today, semester.end))
+def _weeks(
+    semester: Semester, today: date, written: set[date], window: tuple[date, date]
+) -> list[WeekRow]:
+    """Semester weeks in post up to the current one, newest first (as the report counts them)."""
+    this_monday = monday_of(min(today, semester.end, window[1]))
     rows = []
-    monday = monday_of(semester.start)
+    monday = monday_of(max(semester.start, window[0]))
     while monday <= this_monday:
         rows.append(WeekRow(monday, monday in written, monday == monday_of(today)))
         monday += timedelta(days=7)
     return rows[::-1]
-
-
-def _warning(
-    session: Session,
-    user: User,
-    semester: Semester,
-    summary: AttendanceSummary,
-    today: date,
-    settings: PolicySettings,
-) -> WarningResult:
-    # The same facts and rule as the dashboard's warning list (data.report).
-    facts = member_facts(session, semester, today, {user.id})[user.id]
-    return member_warning(summary, facts, settings)
 
 
 def published_result(session: Session, user_id: int, semester: Semester) -> Result | None:
@@ -331,13 +336,19 @@ def build_page(session: Session, user: User, moment: datetime) -> dict[str, Any]
     if semester is not None:
         attendance = semester_attendance(session, semester, moment, user_ids={user.id})
         summary = attendance.summaries().get(user.id) or AttendanceSummary()
+        # The same facts and rule as the dashboard's warning list and the report (data.report).
+        facts = member_facts(session, semester, today, {user.id})[user.id]
+        window = service_windows(session, semester, {user.id}).get(
+            user.id, (semester.start, semester.end)
+        )
         page.update(
             settings=attendance.settings,
             summary=summary,
+            facts=facts,
             hours=round(summary.credited_minutes / 60, 1),
-            warning=_warning(session, user, semester, summary, today, attendance.settings),
+            warning=member_warning(summary, facts, attendance.settings),
             duty_rows=_duty_rows(attendance.outcomes, leaves, moment),
-            weeks=_weeks(semester, today, written),
+            weeks=_weeks(semester, today, written, window),
             current_result=published_result(session, user.id, semester),
         )
     previous = _previous_semester(session, user, semester.start if semester else today)

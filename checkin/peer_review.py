@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from checkin import bp
 from checkin.admin_assessment import assessment_open, parse_score
+from checkin.admin_common import audit, locked_message, team_semesters
 from checkin.admin_nav import section
-from checkin.admin_schedule import audit, locked_message, team_semesters
 from data.models import Evaluation, EvaluationKind, Role, Semester, User
 from data.report import members_of
 from web import get_session, now, roles_required

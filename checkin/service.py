@@ -14,7 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkin.tokens import REPLAYED
-from data.attendance import current_semester, duties_on, semester_attendance, team_settings
+from data.attendance import (
+    current_semester,
+    duties_on,
+    semester_attendance,
+    team_settings,
+    team_settings_history,
+)
 from data.models import (
     STAGE_LABELS,
     Appointment,
@@ -28,9 +34,9 @@ from data.models import (
     User,
     WorkRecord,
 )
-from data.policy.classify import classify_duty, summarize
+from data.policy.classify import classify_duty
 from data.policy.settings import PolicySettings
-from data.policy.types import IN_PROGRESS, Duty, Event
+from data.policy.types import AttendanceSummary, Duty, Event
 from data.timeutil import local_to_utc, local_today, to_local
 
 SIGN_IN, SIGN_OUT, EXTRA_IN, EXTRA_OUT, CLOSED = (
@@ -62,6 +68,7 @@ class DoorState:
     signed_in_at: datetime | None = None
     opens_at: datetime | None = None
     note: str = ""
+    rules: PolicySettings | None = None  # the per-duty settings in force at the duty's start
 
     @property
     def label(self) -> str:
@@ -128,17 +135,24 @@ def door_state(
     scheduled = [e for e in events if e.duty_date == today]
     signed_in = {e.shift_id: e.at for e in scheduled if e.action is CheckAction.sign_in}
     signed_out = {e.shift_id for e in scheduled if e.action is CheckAction.sign_out}
-    window = timedelta(minutes=settings.sign_in_window_minutes)
     missed = timedelta(minutes=settings.missed_sign_out_minutes)
     duties = duties_on(session, semester, today, user.id)
+    # Each duty keeps the per-duty settings in force at its start (SPEC §3 "The record holds").
+    history = team_settings_history(session, semester.team_id)
+    rules = {duty.key: history.for_duty(duty.start) for duty in duties}
+
+    def window(duty: Duty) -> timedelta:
+        return timedelta(minutes=rules[duty.key].sign_in_window_minutes)
+
     # An open duty first: signed in, not yet out, still inside the sign-out window.
     for duty in duties:
         opened = signed_in.get(duty.shift_id)
-        if opened and duty.shift_id not in signed_out and now <= duty.end + missed:
-            return DoorState(SIGN_OUT, duty, signed_in_at=opened)
+        closes = duty.end + timedelta(minutes=rules[duty.key].missed_sign_out_minutes)
+        if opened and duty.shift_id not in signed_out and now <= closes:
+            return DoorState(SIGN_OUT, duty, signed_in_at=opened, rules=rules[duty.key])
     for duty in duties:
-        if duty.shift_id not in signed_in and duty.start - window <= now <= duty.end:
-            return DoorState(SIGN_IN, duty)
+        if duty.shift_id not in signed_in and duty.start - window(duty) <= now <= duty.end:
+            return DoorState(SIGN_IN, duty, rules=rules[duty.key])
     extra_open = _open_extra(events, now, missed)
     if extra_open is not None:
         return DoorState(EXTRA_OUT, signed_in_at=extra_open.at)
@@ -148,7 +162,7 @@ def door_state(
         return DoorState(
             CLOSED,
             nxt,
-            opens_at=nxt.start - window,
+            opens_at=nxt.start - window(nxt),
             note="现在也可以加班签到（计入加班工时）。",
         )
     return DoorState(EXTRA_IN, note="现在没有你的值班，签到将记为加班。")
@@ -183,6 +197,16 @@ def consume_token(session: Session, user: User, fingerprint: str | None, now: da
             session.add(UsedToken(user_id=user.id, token_hash=fingerprint, used_at=now))
     except IntegrityError:
         raise Refused(REPLAYED) from None
+
+
+def check_token_unused(session: Session, user: User, fingerprint: str | None) -> None:
+    """Refuse a replayed kiosk code before asking anything (``consume_token`` still decides)."""
+    if fingerprint and session.scalar(
+        select(UsedToken.id).where(
+            UsedToken.user_id == user.id, UsedToken.token_hash == fingerprint
+        )
+    ):
+        raise Refused(REPLAYED)
 
 
 @dataclass(frozen=True)
@@ -313,7 +337,7 @@ def _sign_in(session, user, semester, settings, state, scan, now, requested) -> 
     _note_device(session, user, scan.device_id, now, settings)
     if duty is None:
         return DoorResult(EXTRA_IN, "加班签到成功", [f"签到时间 {to_local(now):%H:%M}"], "success")
-    outcome = classify_duty(duty, [Event(now, "sign_in")], [], None, settings, now)
+    outcome = classify_duty(duty, [Event(now, "sign_in")], [], None, state.rules or settings, now)
     # The semester's late count is added by late_count_lines after the commit, outside
     # the write lock (it reads the whole semester).
     lines = [describe_duty(duty)]
@@ -322,7 +346,8 @@ def _sign_in(session, user, semester, settings, state, scan, now, requested) -> 
     return DoorResult(SIGN_IN, "准时", lines, "success")
 
 
-def _sign_out(session, user, semester, settings, state, scan, now, record) -> DoorResult:
+def check_record(record: str, settings: PolicySettings) -> str:
+    """The work record a sign-out needs (第六条二), stripped; RecordMissing if unusable."""
     text = (record or "").strip()
     if len(text) < settings.work_record_min_chars:
         raise RecordMissing(
@@ -330,6 +355,40 @@ def _sign_out(session, user, semester, settings, state, scan, now, record) -> Do
         )
     if len(text) > 2000:
         raise RecordMissing("工作记录太长了，请精简到 2000 字以内。")
+    return text
+
+
+def early_minutes(state: DoorState, settings: PolicySettings, now: datetime) -> int:
+    """早退 minutes a scheduled sign-out now would record (0 = not early), by the engine's rule."""
+    if state.action != SIGN_OUT or state.duty is None or state.signed_in_at is None:
+        return 0
+    events = [Event(state.signed_in_at, "sign_in"), Event(now, "sign_out")]
+    # Judged as if decided: a sign-out before the start is early too, not "upcoming".
+    moment = max(now, state.duty.start)
+    return classify_duty(
+        state.duty, events, [], None, state.rules or settings, moment
+    ).early_minutes
+
+
+def answer_repeat(session: Session, user: User, requested: str, now: datetime) -> DoorResult | None:
+    """A press from a stale tab after the action already happened (its scan proof is used up).
+
+    Writing nothing needs no presence proof: say what was recorded, e.g. "已签到（08:02）".
+    None when the press would change something, so a new scan is needed.
+    """
+    semester = current_semester(session, user.team_id, local_today(now))
+    if semester is None or requested not in ACTION_LABELS:
+        return None
+    state = door_state(session, user, semester, team_settings(session, semester.team_id), now)
+    try:
+        settled = settle_without_writing(session, user, requested, state, now)
+    except Refused:
+        return None
+    return settled if settled is not None and settled.repeated else None
+
+
+def _sign_out(session, user, semester, settings, state, scan, now, record) -> DoorResult:
+    text = check_record(record, settings)
     duty = state.duty if state.action == SIGN_OUT else None
     event = CheckEvent(
         user_id=user.id,
@@ -359,7 +418,7 @@ def _sign_out(session, user, semester, settings, state, scan, now, record) -> Do
         minutes = max(0, int((now - state.signed_in_at).total_seconds() // 60))
         return DoorResult(EXTRA_OUT, "加班签退成功", [f"本次加班 {_hm(minutes)}"], "success")
     events = [Event(state.signed_in_at, "sign_in"), Event(now, "sign_out")]
-    outcome = classify_duty(duty, events, [], None, settings, now)
+    outcome = classify_duty(duty, events, [], None, state.rules or settings, now)
     lines = [describe_duty(duty), f"本次计入 {_hm(outcome.credited_minutes)}"]
     if outcome.early_minutes:
         return DoorResult(SIGN_OUT, f"早退 {outcome.early_minutes} 分钟", lines, "warning")
@@ -372,16 +431,20 @@ def _hm(minutes: int) -> str:
 
 
 def late_count_lines(session: Session, user_id: int, now: datetime) -> list[str]:
-    """ "本学期迟到 N/3 次" from the engine, counting today's duty once it has a late sign-in."""
+    """ "本学期已迟到 N 次（3 次即不合格）": the read model's summary of this person, as everywhere."""
     user = session.get(User, user_id)
     semester = current_semester(session, user.team_id, local_today(now))
     if semester is None:
         return []
     attendance = semester_attendance(session, semester, now, user_ids={user_id})
-    running = sum(1 for o in attendance.outcomes if o.status == IN_PROGRESS and o.late_minutes)
-    lates = summarize(attendance.outcomes).late + running
-    limit = attendance.settings.late_critical
-    lines = [f"本学期迟到 {lates}/{limit} 次"]
+    summary = attendance.summaries().get(user_id) or AttendanceSummary()
+    return late_rule_lines(summary.late, attendance.settings)
+
+
+def late_rule_lines(lates: int, settings: PolicySettings) -> list[str]:
+    """The late count said with its rule (never "4/3"), plus a plea once the limit is reached."""
+    limit = settings.late_critical
+    lines = [f"本学期已迟到 {lates} 次（{limit} 次即不合格）"]
     if lates >= limit:
         lines.append(f"迟到 {limit} 次及以上将评为不合格，请联系兼辅老师。")
     return lines

@@ -21,8 +21,6 @@ from data.models import (
     CheckEvent,
     DeviceAlert,
     Grade,
-    LeaveKind,
-    LeaveRequest,
     Meeting,
     MeetingAttendance,
     Presence,
@@ -37,10 +35,17 @@ from data.models import (
     User,
     WorkRecord,
 )
+from data.policy.classify import counts_late
 from data.policy.lifecycle import training_ok
 from data.policy.types import IN_PROGRESS, UPCOMING, DutyOutcome
 from data.policy.warnings import Level
-from data.report import SemesterReport, _completed_weeks, build_report, members_of
+from data.report import (
+    SemesterReport,
+    after_start_requests,
+    build_report,
+    members_of,
+    summary_weeks,
+)
 from data.timeutil import local_to_utc, local_today, to_local
 
 UNDECIDED = (UPCOMING, IN_PROGRESS)
@@ -140,6 +145,18 @@ NOT_GENERATED = "未生成"
 # 第七条三 / 第九条四: 不合格 ends the appointment; 合格 and 优秀 may be hired again.
 REHIRE = {"excellent": "可续聘", "qualified": "可续聘", "unqualified": "不再聘任"}
 ESTIMATE_NOTE = "学期尚未结束，以下为截至目前的预估"
+UNPUBLISHED_NOTE = "考核结果尚未发布，以下为预估"
+
+
+def estimate_note(report: SemesterReport) -> str:
+    """Why the grades on a page are 预估: the term still runs, or it ended unpublished."""
+    return UNPUBLISHED_NOTE if report.assessed else ESTIMATE_NOTE
+
+
+def risk_count_text(report: SemesterReport) -> str:
+    """Before publication meetings see how many are at risk, never who (SPEC §3 Assessment)."""
+    failing = sum(1 for m in report.members if m.final_grade == Grade.unqualified)
+    return f"不合格风险 {failing} 人" if failing else "没有不合格风险的助管"
 
 
 @dataclass(frozen=True)
@@ -196,8 +213,12 @@ def unqualified_reasons(report: SemesterReport, stored: dict[int, StoredAssessme
 
 
 def assessment_frame(report: SemesterReport, stored: dict[int, StoredAssessment]) -> pd.DataFrame:
-    """One row per assistant: score parts, total, final grade, override, reasons, re-hire."""
-    assessed = report.assessed
+    """One row per assistant: score parts, total, final grade, override, reasons, re-hire.
+
+    In an estimate, an evaluation part not entered yet is empty (it is left out, not 0).
+    """
+    estimate = report.estimate
+    pending = "考核发布后确定" if report.assessed else "学期结束后确定"
     rows = []
     for m in report.members:
         a = m.assessment
@@ -211,14 +232,14 @@ def assessment_frame(report: SemesterReport, stored: dict[int, StoredAssessment]
                 "出勤": a.attendance,
                 "工作记录": a.records,
                 "例会培训": a.meetings,
-                "兼辅评价": a.counselor,
-                "互评": a.peer,
+                "兼辅评价": None if "counselor" in a.missing_parts else a.counselor,
+                "互评": None if "peer" in a.missing_parts else a.peer,
                 "总分": a.total,
-                "等级": grade if assessed else f"{grade}（预估）",
+                "等级": f"{grade}（预估）" if estimate else grade,
                 "改判": f"由{grade_label(a.grade)}改判" if overridden else "",
                 "改判说明": override.override_reason if overridden else "",
                 "原因": "；".join(a.reasons),
-                "续聘": REHIRE[m.final_grade] if assessed else "学期结束后确定",
+                "续聘": REHIRE[m.final_grade] if not estimate else pending,
             }
         )
     columns = ["学号", "姓名", "出勤", "工作记录", "例会培训", "兼辅评价", "互评", "总分"]
@@ -270,7 +291,7 @@ def grade_history(
             mine = report is not None and s.id == report.semester.id
             r = report if mine else build_report(session, s, now)
             counts = Counter(m.final_grade for m in r.members)
-            estimate = not r.assessed
+            estimate = r.estimate
         label = s.name + ("（预估）" if estimate else "")
         rows += [(label, grade_label(g), counts.get(g, 0), estimate) for g in GRADES]
     return pd.DataFrame(rows, columns=["semester", "grade", "count", "estimate"])
@@ -298,7 +319,7 @@ def stipend_frame(report: SemesterReport, statuses: dict[int, str]) -> pd.DataFr
                 "姓名": m.name,
                 "工时(小时)": float(s.hours),
                 "超出月上限未计(小时)": float(credited - s.hours),
-                "等级": grade_label(m.final_grade) + ("" if report.assessed else "（预估）"),
+                "等级": report.grade_text(m),
                 "系数": float(s.factor),
                 "嘉奖(元)": float(s.bonus),
                 "金额(元)": float(s.amount),
@@ -341,7 +362,8 @@ class SemesterStats:
     absent: int
     hours: float
     grades: dict[str, int]  # Chinese label → count
-    assessed: bool
+    assessed: bool  # the term is over
+    estimate: bool = True  # grades not published: 预估
 
     @property
     def rate(self) -> float | None:
@@ -370,6 +392,7 @@ def semester_stats(report: SemesterReport) -> SemesterStats:
         hours=round(sum(m.hours for m in members), 2),
         grades=grade_counts(report),
         assessed=report.assessed,
+        estimate=report.estimate,
     )
 
 
@@ -428,7 +451,14 @@ def _published_stats(
         hours=round(minutes / 60, 2),
         grades=grades,
         assessed=True,
+        estimate=False,
     )
+
+
+def _compare_state(stats: SemesterStats) -> str:
+    if not stats.estimate:
+        return "已结束"
+    return "未发布（预估）" if stats.assessed else "进行中（预估）"
 
 
 def compare_frame(stats: list[SemesterStats]) -> pd.DataFrame:
@@ -445,7 +475,7 @@ def compare_frame(stats: list[SemesterStats]) -> pd.DataFrame:
             "工时(小时)": s.hours,
             "人均工时(小时)": round(s.hours_per_assistant, 2),
             **s.grades,
-            "考核": "已结束" if s.assessed else "进行中（预估）",
+            "考核": _compare_state(s),
         }
         for s in stats
     ]
@@ -465,7 +495,6 @@ def warning_counts(report: SemesterReport) -> dict[str, int]:
 # Counter, SemesterReport and local_today come from the section above.
 
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-LATE_STATUSES = frozenset({"late", "late_early"})
 # Most severe first, as the warning table orders its triggers.
 EVIDENCE_ORDER = ("迟到", "缺勤", "例会旷到", "先斩后奏", "早退", "漏签退", "未写周总结")
 LEAVE_STATUS_LABELS = {
@@ -521,11 +550,12 @@ def lateness_matrix(outcomes: list[DutyOutcome]) -> pd.DataFrame:
     hours: set[int] = set()
     late: Counter = Counter()
     for o in outcomes:
-        if o.duty.extra or o.status in UNDECIDED:
+        # A late sign-in counts at once (SPEC §3), so a duty under way with one is in too.
+        if o.duty.extra or (o.status in UNDECIDED and not counts_late(o)):
             continue
         start = to_local(o.duty.start)
         hours.add(start.hour)
-        if o.status in LATE_STATUSES:
+        if counts_late(o):
             late[(start.weekday(), start.hour)] += 1
     if not hours:
         return pd.DataFrame()
@@ -562,12 +592,13 @@ def today_duties(session: Session, report: SemesterReport, today: date) -> pd.Da
                 "姓名": name,
                 "已签到": "是" if o.sign_in_at else "否",
                 "签到时间": f"{to_local(o.sign_in_at):%H:%M}" if o.sign_in_at else "",
+                # The late mark shows from the sign-in on, as the late count does (SPEC §3).
+                "迟到": f"迟到 {o.late_minutes} 分钟" if counts_late(o) else "",
                 "status": o.status,
             }
         )
-    return pd.DataFrame(
-        rows, columns=["班次", "岗位", "学号", "姓名", "已签到", "签到时间", "status"]
-    )
+    columns = ["班次", "岗位", "学号", "姓名", "已签到", "签到时间", "迟到", "status"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def warning_table(report: SemesterReport) -> pd.DataFrame:
@@ -601,7 +632,7 @@ def warning_evidence(
     for o in sorted(attendance.outcomes, key=lambda o: o.duty.start):
         start, end = to_local(o.duty.start), to_local(o.duty.end)
         shift = f"{start:%H:%M}–{end:%H:%M} {o.duty.place}".strip()
-        if o.status in LATE_STATUSES:
+        if counts_late(o):
             signed = f"{to_local(o.sign_in_at):%H:%M} 签到，" if o.sign_in_at else ""
             rows.append(("迟到", o.duty.day, shift, f"{signed}迟到 {o.late_minutes} 分钟"))
         if o.status in ("early", "late_early"):
@@ -620,19 +651,12 @@ def warning_evidence(
             )
         )
     )
-    # The same completed weeks the report counts, so the list length is weeks_without_summary.
-    for monday in _completed_weeks(semester, local_today(now)):
+    # The same weeks in post the report counts, so the list length is weeks_without_summary.
+    for monday in summary_weeks(session, semester, local_today(now), {user_id})[user_id]:
         if monday not in written:
             sunday = monday + timedelta(days=6)
             rows.append(("未写周总结", monday, f"{monday:%m-%d}–{sunday:%m-%d} 当周", "没有周总结"))
-    for leave in session.scalars(
-        select(LeaveRequest).where(
-            LeaveRequest.user_id == user_id,
-            LeaveRequest.duty_date.between(semester.start, semester.end),
-            LeaveRequest.after_start.is_(True),
-            LeaveRequest.kind != LeaveKind.phone,
-        )
-    ):
+    for leave in after_start_requests(session, semester, {user_id}):
         created = f"{to_local(leave.created_at):%m-%d %H:%M}"
         status = LEAVE_STATUS_LABELS[leave.status.value]
         rows.append(("先斩后奏", leave.duty_date, "", f"班次开始后 {created} 才请假（{status}）"))
@@ -685,33 +709,17 @@ def device_alerts(session: Session, semester: Semester) -> pd.DataFrame:
 
 
 def after_start_leaves(session: Session, semester: Semester) -> pd.DataFrame:
-    """先斩后奏: leave asked by the assistant after the shift had started (phone leave excluded)."""
-    rows = session.execute(
-        select(
-            User.username,
-            User.name,
-            LeaveRequest.duty_date,
-            LeaveRequest.created_at,
-            LeaveRequest.status,
-        )
-        .join(User, User.id == LeaveRequest.user_id)
-        .where(
-            User.team_id == semester.team_id,
-            LeaveRequest.duty_date.between(semester.start, semester.end),
-            LeaveRequest.after_start.is_(True),
-            LeaveRequest.kind != LeaveKind.phone,
-        )
-        .order_by(LeaveRequest.duty_date.desc())
-    ).all()
+    """先斩后奏: the requests the warning level counts (cancelled and phone leave are none)."""
+    leaves = after_start_requests(session, semester)
+    names = _user_names(session, {leave.user_id for leave in leaves})
     data = [
         [
-            username,
-            name,
-            day,
-            f"{to_local(created):%Y-%m-%d %H:%M}",
-            LEAVE_STATUS_LABELS[status.value],
+            *names[leave.user_id],
+            leave.duty_date,
+            f"{to_local(leave.created_at):%Y-%m-%d %H:%M}",
+            LEAVE_STATUS_LABELS[leave.status.value],
         ]
-        for username, name, day, created, status in rows
+        for leave in leaves
     ]
     return pd.DataFrame(data, columns=["学号", "姓名", "值班日期", "提交时间", "状态"])
 

@@ -7,15 +7,17 @@ the rules are applied in exactly one way.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from data.models import (
     Appointment,
     CheckEvent,
+    CheckMethod,
     DutyCorrection,
     LeaveRequest,
     OverrideKind,
@@ -25,12 +27,13 @@ from data.models import (
     Shift,
     ShiftAssignment,
     ShiftOverride,
+    ShiftVersion,
     TeamSettings,
     User,
 )
-from data.policy.classify import classify_duty, classify_extra, summarize
-from data.policy.duties import expected_duties
-from data.policy.settings import PolicySettings
+from data.policy.classify import classify_duty, classify_extra, match_events, summarize
+from data.policy.duties import dated_shift_specs, expected_duties
+from data.policy.settings import PolicySettings, SettingsFor, SettingsHistory
 from data.policy.types import (
     AttendanceSummary,
     CorrectionInfo,
@@ -39,7 +42,9 @@ from data.policy.types import (
     Event,
     LeaveInfo,
     OverrideSpec,
+    Period,
     ShiftSpec,
+    ShiftTimes,
 )
 from data.timeutil import local_to_utc, local_today
 
@@ -47,6 +52,12 @@ from data.timeutil import local_to_utc, local_today
 def team_settings(session: Session, team_id: int) -> PolicySettings:
     row = session.get(TeamSettings, team_id)
     return PolicySettings.from_dict(row.values if row else None)
+
+
+def team_settings_history(session: Session, team_id: int) -> SettingsHistory:
+    """The team's settings with the per-duty values in force over time (SPEC §3)."""
+    row = session.get(TeamSettings, team_id)
+    return SettingsHistory.from_dict(row.values if row else None)
 
 
 def load_schedule(
@@ -75,35 +86,43 @@ def load_schedule(
 
     shift_query = select(Shift).where(Shift.semester_id == semester.id)
     if on is not None:
-        shift_query = shift_query.where(Shift.weekday == on.isoweekday())
+        shift_query = shift_query.where(
+            Shift.weekday == on.isoweekday(),
+            or_(Shift.valid_from.is_(None), Shift.valid_from <= on),
+            or_(Shift.valid_to.is_(None), Shift.valid_to >= on),
+        )
     if user_ids is not None:
         mine = select(ShiftAssignment.shift_id).where(ShiftAssignment.user_id.in_(user_ids))
         swapped = {o.shift_id for o in override_rows if o.shift_id is not None}
         shift_query = shift_query.where(Shift.id.in_(mine) | Shift.id.in_(swapped))
     shift_rows = session.scalars(shift_query).all()
 
-    assigned: dict[int, list[int]] = defaultdict(list)
+    periods: dict[int, list[Period]] = defaultdict(list)
+    versions: dict[int, list[ShiftVersion]] = defaultdict(list)
     if shift_rows:
-        for shift_id, user_id in session.execute(
-            select(ShiftAssignment.shift_id, ShiftAssignment.user_id).where(
-                ShiftAssignment.shift_id.in_([s.id for s in shift_rows])
-            )
+        ids = [s.id for s in shift_rows]
+        for shift_id, user_id, valid_from, valid_to in session.execute(
+            select(
+                ShiftAssignment.shift_id,
+                ShiftAssignment.user_id,
+                ShiftAssignment.valid_from,
+                ShiftAssignment.valid_to,
+            ).where(ShiftAssignment.shift_id.in_(ids))
         ):
-            assigned[shift_id].append(user_id)
+            periods[shift_id].append(Period(user_id, valid_from, valid_to))
+        for version in session.scalars(select(ShiftVersion).where(ShiftVersion.shift_id.in_(ids))):
+            versions[version.shift_id].append(version)
     places = dict(
         session.execute(select(Place.id, Place.name).where(Place.team_id == semester.team_id)).all()
     )
-    shifts = [
-        ShiftSpec(
-            shift_id=s.id,
-            weekday=s.weekday,
-            start=s.start,
-            end=s.end,
-            place=places.get(s.place_id, ""),
-            user_ids=tuple(sorted(assigned[s.id])),
-        )
-        for s in shift_rows
-    ]
+    shifts: list[ShiftSpec] = []
+    for s in shift_rows:
+        times = [ShiftTimes(None, s.start, s.end, places.get(s.place_id, ""))]
+        times += [
+            ShiftTimes(v.valid_from, v.start, v.end, places.get(v.place_id, ""))
+            for v in versions[s.id]
+        ]
+        shifts += dated_shift_specs(s.id, s.weekday, times, periods[s.id], s.valid_from, s.valid_to)
     overrides = [
         OverrideSpec(
             on=o.on,
@@ -212,10 +231,19 @@ def current_semester(session: Session, team_id: int | None, today: date) -> Seme
 
 
 def semester_attendance(
-    session: Session, semester: Semester, now: datetime, user_ids: set[int] | None = None
+    session: Session,
+    semester: Semester,
+    now: datetime,
+    user_ids: set[int] | None = None,
+    *,
+    settings: SettingsHistory | None = None,
 ) -> SemesterAttendance:
-    """Classify every duty of ``semester`` as of ``now`` (duties after today are left out)."""
-    settings = team_settings(session, semester.team_id)
+    """Classify every duty of ``semester`` as of ``now`` (duties after today are left out).
+
+    Each duty is judged by the per-duty settings in force at its start; ``settings`` replaces
+    the stored ones (a preview of a change before it is saved).
+    """
+    history = settings if settings is not None else team_settings_history(session, semester.team_id)
     today = local_today(now)
     duties = semester_duties(session, semester, until=min(today, semester.end), user_ids=user_ids)
 
@@ -227,6 +255,7 @@ def semester_attendance(
         CheckEvent.shift_id,
         CheckEvent.at,
         CheckEvent.action,
+        CheckEvent.method,
     ).where(CheckEvent.at >= window_start, CheckEvent.at < window_end)
     leave_query = select(LeaveRequest).where(
         LeaveRequest.duty_date.between(semester.start, semester.end)
@@ -243,14 +272,9 @@ def semester_attendance(
         team_users = select(User.id).where(User.team_id == semester.team_id)
         event_query = event_query.where(CheckEvent.user_id.in_(team_users))
 
-    by_duty: dict[tuple, list[Event]] = defaultdict(list)
-    extra: dict[int, list[Event]] = defaultdict(list)
-    for user_id, duty_date, shift_id, at, action in session.execute(event_query):
-        event = Event(at=at, action=action.value)
-        if duty_date is None:
-            extra[user_id].append(event)
-        else:
-            by_duty[(user_id, duty_date, shift_id)].append(event)
+    by_duty, extra = _events_by_duty(
+        session.execute(event_query), duties, history.current, history.for_duty
+    )
 
     leaves: dict[tuple, list[LeaveInfo]] = defaultdict(list)
     for leave in session.scalars(leave_query):
@@ -273,13 +297,50 @@ def semester_attendance(
             by_duty.get(duty.key, []),
             leaves.get(duty.key, []),
             corrections.get(duty.key),
-            settings,
+            history.for_duty(duty.start),
             now,
         )
         for duty in duties
     ]
-    outcomes.extend(o for o in classify_extra(extra, settings, now=now) if o.duty.day <= today)
-    return SemesterAttendance(semester_id=semester.id, outcomes=outcomes, settings=settings)
+    extras = classify_extra(extra, history.current, now=now, settings_for=history.for_duty)
+    outcomes.extend(o for o in extras if o.duty.day <= today)
+    return SemesterAttendance(semester_id=semester.id, outcomes=outcomes, settings=history.current)
+
+
+def _events_by_duty(
+    rows: Iterable[tuple],
+    duties: list[Duty],
+    settings: PolicySettings,
+    settings_for: SettingsFor | None = None,
+) -> tuple[dict[tuple, list[Event]], dict[int, list[Event]]]:
+    """Events per duty key, and the rest per person (extra duty, 加班), decided at read time.
+
+    A door event keeps the duty the door gave it while that duty is still expected. Imported
+    events, and door events whose duty a later (audited) schedule change removed, are matched
+    to the duties as they are now, so import order and dated schedule changes never strand a
+    sign-in as 加班 while its duty shows 缺勤. A door sign-in made as 加班 stays 加班: the door
+    offers that only when no duty of the person is open.
+    """
+    keys = {duty.key for duty in duties}
+    by_duty: dict[tuple, list[Event]] = defaultdict(list)
+    extra: dict[int, list[Event]] = defaultdict(list)
+    floating: dict[int, list[Event]] = defaultdict(list)
+    for user_id, duty_date, shift_id, at, action, method in rows:
+        event = Event(at=at, action=action.value)
+        key = (user_id, duty_date, shift_id)
+        if method is CheckMethod.import_ or (duty_date is not None and key not in keys):
+            floating[user_id].append(event)
+        elif duty_date is None:
+            extra[user_id].append(event)
+        else:
+            by_duty[key].append(event)
+    if floating:
+        matched, leftovers = match_events(duties, floating, settings, settings_for)
+        for key, events in matched.items():
+            by_duty[key].extend(events)
+        for user_id, events in leftovers.items():
+            extra[user_id].extend(events)
+    return by_duty, extra
 
 
 def _local_midnight_utc(day: date) -> datetime:

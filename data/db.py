@@ -58,6 +58,27 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
+@contextmanager
+def write_transaction(session: Session) -> Iterator[Session]:
+    """The one way writes are committed: a fresh transaction that holds the write lock.
+
+    Whatever the session read before is ended first: in WAL mode a read transaction that later
+    writes fails at once ("database is locked") if another writer committed meanwhile. On SQLite
+    the new transaction starts with BEGIN IMMEDIATE, so concurrent writers queue on the busy
+    timeout instead of failing; PostgreSQL needs nothing special. Commits on success, rolls back
+    on any error (a refusal included), so a refused change leaves nothing half-written.
+    """
+    session.rollback()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
 class Database:
     """An engine and its session factory."""
 

@@ -58,12 +58,10 @@ from data.models import (
     User,
     WorkRecord,
 )
-from data.policy.assessment import AssessmentInput, apply_excellent_quota, assess
-from data.policy.classify import classify_duty, classify_extra, summarize
 from data.policy.duties import expected_duties
 from data.policy.settings import PolicySettings
-from data.policy.stipend import compute_stipend
-from data.policy.types import Duty, DutyOutcome, Event, LeaveInfo, OverrideSpec, ShiftSpec
+from data.policy.types import Duty, Event, LeaveInfo, OverrideSpec, ShiftSpec
+from data.report import build_report
 from data.timeutil import LOCAL_TZ
 
 TEAM_NAME = "数学与物理学院助管团"
@@ -1393,31 +1391,21 @@ class _Builder:
     # -- previous semester: evaluation, assessment, stipend ----------------------------------
 
     def assess_previous(self, data: _SemesterData) -> None:
-        rng, counselor, settings = self.rng, self.counselor, self.settings
-        semester = data.semester
-        now = _at(semester.end + timedelta(days=1), 12)
-        outcomes: dict[int, list[DutyOutcome]] = defaultdict(list)
-        for duty in data.duties:
-            outcomes[duty.user_id].append(
-                classify_duty(
-                    duty,
-                    data.events.get(duty.key, []),
-                    data.leaves.get(duty.key, []),
-                    None,
-                    settings,
-                    now,
-                )
-            )
-        for user_id, events in data.extra_events.items():
-            outcomes[user_id].extend(classify_extra(events, settings, user_id=user_id, now=now))
+        """Evaluations, then the published assessment and paid stipends from ``build_report``.
 
-        assessed = [p for p in data.members if outcomes.get(p.user.id)]
+        The grades are the report's (the same code as every page and ``export-report``), so
+        the demo cannot drift from the product's own rules.
+        """
+        rng, counselor = self.rng, self.counselor
+        semester = data.semester
+        # Everyone with a duty or an extra duty in the term is assessed (the resigned had none).
+        on_duty = {duty.user_id for duty in data.duties} | {
+            user_id for user_id, events in data.extra_events.items() if events
+        }
+        assessed = [p for p in data.members if p.user.id in on_duty]
         evaluated_at = _at(semester.end - timedelta(days=3), 15)
-        counselor_scores: dict[int, float] = {}
-        peer_scores: dict[int, list[float]] = defaultdict(list)
         for person in assessed:
             score = round(min(20.0, max(8.0, 9 + 9 * person.quality + rng.uniform(-1, 1))), 1)
-            counselor_scores[person.user.id] = score
             self.add(
                 Evaluation(
                     semester_id=semester.id,
@@ -1434,7 +1422,6 @@ class _Builder:
                 peer = round(
                     min(10.0, max(5.0, 5 + 4 * person.quality + rng.uniform(-0.8, 0.8))), 1
                 )
-                peer_scores[person.user.id].append(peer)
                 self.add(
                     Evaluation(
                         semester_id=semester.id,
@@ -1455,41 +1442,22 @@ class _Builder:
                 by_id=counselor.id,
             )
         )
+        self.session.flush()
 
-        results = {}
-        minutes_by_month: dict[int, Counter] = {}
-        for person in assessed:
-            user_id = person.user.id
-            summary = summarize(outcomes[user_id])
-            worked = summary.attended + summary.extra
-            months: Counter = Counter()
-            for outcome in outcomes[user_id]:
-                months[outcome.duty.day.strftime("%Y-%m")] += outcome.credited_minutes
-            minutes_by_month[user_id] = months
-            rolls = [roll[user_id] for _, roll in data.meetings if user_id in roll]
-            results[user_id] = assess(
-                AssessmentInput(
-                    late=summary.late,
-                    absent=summary.absent,
-                    missed_sign_out=summary.missed_sign_out,
-                    early=summary.early,
-                    record_compliance=min(1.0, data.records[user_id] / worked) if worked else 0.0,
-                    meetings_total=len(rolls),
-                    meetings_attended=sum(1 for r in rolls if r == Presence.present),
-                    unexcused_meeting_absences=sum(1 for r in rolls if r == Presence.absent),
-                    counselor_score=counselor_scores[user_id],
-                    peer_scores=peer_scores[user_id],
-                    course_failures=1 if person is failed else 0,
-                ),
-                settings,
-            )
-        results = apply_excellent_quota(results, settings)
+        # Published at the end of term: missing evaluations would count 0, not be scaled out.
         computed = min(_at(semester.end + timedelta(days=5), 10), _at(self.today, 0))
+        as_of = _at(semester.end + timedelta(days=1), 12)
+        report = build_report(self.session, semester, as_of, estimate=False)
+        members = {m.user_id: m for m in report.members}
+        missing = sorted(p.user.username for p in assessed if p.user.id not in members)
+        if missing:  # the demo's appointments and the report disagree: a bug, say whose
+            raise RuntimeError(f"demo members the report does not assess: {missing}")
         semester.finalized_at = computed
         grades: Counter = Counter()
         for person in assessed:
-            result = results[person.user.id]
-            grades[result.grade] += 1
+            member = members[person.user.id]
+            result = member.assessment
+            grades[member.final_grade] += 1
             self.add(
                 Assessment(
                     semester_id=semester.id,
@@ -1509,29 +1477,30 @@ class _Builder:
         self.previous_grades = {GRADE_LABELS[g]: grades[g.value] for g in Grade}
 
         # 嘉奖 for the best of the term, paid with the stipend.
-        best = max(assessed, key=lambda p: (results[p.user.id].total, -p.user.id))
-        bonus = Decimal("200")
+        best = max(assessed, key=lambda p: (members[p.user.id].assessment.total, -p.user.id))
         self.add(
             Commendation(
                 user_id=best.user.id,
                 semester_id=semester.id,
                 on=semester.end - timedelta(days=7),
                 reason="迎新及奖助学金评审期间主动加班，工作表现突出",
-                bonus=bonus,
+                bonus=Decimal("200"),
                 by_id=counselor.id,
             )
         )
+        self.session.flush()
+        # Read again so the bonus is in the best one's stipend exactly as the report adds it.
+        report = build_report(self.session, semester, as_of, estimate=False)
+        members = {m.user_id: m for m in report.members}
         paid_at = min(_at(semester.end + timedelta(days=20), 10), _at(self.today, 0))
+        rate = Decimal(str(report.attendance.settings.hourly_rate))
         for person in assessed:
             user_id = person.user.id
-            grade = results[user_id].grade
-            stipend = compute_stipend(
-                dict(minutes_by_month[user_id]), grade, bonus if person is best else 0, settings
-            )
+            stipend = members[user_id].stipend
             common = {
                 "semester_id": semester.id,
                 "user_id": user_id,
-                "rate": Decimal(str(settings.hourly_rate)),
+                "rate": rate,
                 "grade_factor": stipend.factor,
                 "status": StipendStatus.paid,
                 "approved_by_id": counselor.id,

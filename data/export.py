@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.report import SemesterReport, grade_label
+from data.report import SemesterReport
 
 SHEETS = {
     "考勤汇总": [
@@ -27,10 +27,6 @@ SHEETS = {
     "考核结果": ["学号", "姓名", "总分", "等级", "原因"],
     "补贴": ["学号", "姓名", "工时(小时)", "等级", "金额(元)"],
 }
-
-
-PENDING = "未考核"
-PENDING_REASON = "学期尚未结束，总分为截至目前的预估"
 
 
 def report_frames(report: SemesterReport) -> dict[str, pd.DataFrame]:
@@ -76,8 +72,8 @@ def report_frames(report: SemesterReport) -> dict[str, pd.DataFrame]:
                 r.username,
                 r.name,
                 r.assessment.total,
-                grade_label(r.final_grade) if report.assessed else PENDING,
-                "；".join(r.assessment.reasons) if report.assessed else PENDING_REASON,
+                report.grade_text(r),  # e.g. 合格（预估） until published
+                "；".join(r.assessment.reasons),
             ]
             for r in m
         ],
@@ -86,7 +82,7 @@ def report_frames(report: SemesterReport) -> dict[str, pd.DataFrame]:
                 r.username,
                 r.name,
                 float(r.stipend.hours),
-                grade_label(r.final_grade),
+                report.grade_text(r),
                 float(r.stipend.amount),
             ]
             for r in m

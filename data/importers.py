@@ -20,11 +20,15 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from data.attendance import semester_duties, team_settings
+from data.audit import record, snapshot
 from data.models import (
     ROLE_LABELS,
+    STAGE_LABELS,
+    Appointment,
+    AppointmentEvent,
     CheckAction,
     CheckEvent,
     CheckMethod,
@@ -32,14 +36,16 @@ from data.models import (
     Role,
     Semester,
     Shift,
-    ShiftAssignment,
+    Stage,
     Team,
     User,
 )
 from data.policy.classify import match_events
 from data.policy.types import Event
+from data.services import Refused
+from data.services.schedule import check_from, default_from, replace_schedule
 from data.tabular import Row, TableError, read_table
-from data.timeutil import parse_local, to_local
+from data.timeutil import local_today, parse_local, to_local, utcnow
 
 ROSTER_COLUMNS = (
     "学号",
@@ -55,6 +61,7 @@ ROSTER_COLUMNS = (
     "角色",
     "岗位",
 )
+ROSTER_OPTIONAL = ("邮箱",)
 SCHEDULE_COLUMNS = ("学号", "星期", "开始", "结束", "岗位")
 EVENT_COLUMNS = ("学号", "时间", "动作")
 
@@ -70,6 +77,17 @@ PROFILE_FIELDS = {
     "政治面貌": "political_status",
     "岗位": "post",
 }
+# 邮箱 is part of the roster format (SPEC §6) but is stored only once User has a column for it.
+if "email" in User.__table__.c:
+    PROFILE_FIELDS["邮箱"] = "email"
+PROFILE_LABELS = {attribute: column for column, attribute in PROFILE_FIELDS.items()}
+# Rows with these roles are put in post by ``import_roster(..., semester=...)``.
+IN_POST_ROLES = (Role.assistant, Role.leader)
+IN_POST_STAGES = (Stage.trial, Stage.appointed)
+# Applicants not yet in post are appointed; anyone who left or was turned down is left alone.
+APPOINTABLE_STAGES = (Stage.applied, Stage.reviewed)
+APPOINTMENT_FIELDS = ("stage", "trial_start", "appointed_on", "ended_on")
+IMPORT_REASON = "名单导入：在岗人员上岗（不经试用）"
 ROLE_BY_LABEL = {label: role for role, label in ROLE_LABELS.items()}
 HARDSHIP = {"是": True, "否": False}
 GENDERS = ("男", "女")
@@ -92,6 +110,19 @@ class ImportFileError(ValueError):
     """The file as a whole cannot be imported (missing, unreadable, bad header, empty…)."""
 
 
+@dataclass(frozen=True)
+class ProfileChange:
+    """The roster fields that changed for one existing person: (column, old, new)."""
+
+    username: str
+    name: str
+    fields: tuple[tuple[str, str, str], ...]
+
+    def __str__(self) -> str:
+        shown = "；".join(f"{column} {old or '（空）'} → {new}" for column, old, new in self.fields)
+        return f"{self.username} {self.name}：{shown}"
+
+
 @dataclass(frozen=True, order=True)
 class RowError:
     row: int
@@ -109,7 +140,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    removed: int = 0  # schedule: shifts no longer in the file, deleted
+    removed: int = 0  # schedule: shifts no longer in the file, ended from the date
+    from_day: date | None = None  # schedule: the date the imported schedule applies from
     attached: int = 0  # events: attached to a scheduled duty
     duplicates: int = 0  # events already recorded, skipped without error
     skipped: int = 0  # bad rows left out because of skip_bad
@@ -118,6 +150,11 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     passwords: list[tuple[str, str, str]] = field(default_factory=list)  # 学号, 姓名, 初始密码
     notes: list[str] = field(default_factory=list)
+    # Roster: profile changes of existing people, and who was put in post ("学号 姓名").
+    changes: list[ProfileChange] = field(default_factory=list)
+    appointed: list[str] = field(default_factory=list)
+    in_post: list[str] = field(default_factory=list)  # already in post, left alone
+    not_appointed: list[str] = field(default_factory=list)  # left or turned down, left alone
 
     @property
     def rejected(self) -> bool:
@@ -146,9 +183,9 @@ class _Errors:
         return report
 
 
-def _read(path: str | Path, columns: Sequence[str]) -> list[Row]:
+def _read(path: str | Path, columns: Sequence[str], optional: Sequence[str] = ()) -> list[Row]:
     try:
-        return read_table(path, columns)
+        return read_table(path, columns, optional)
     except TableError as exc:
         raise ImportFileError(str(exc)) from exc
 
@@ -170,15 +207,30 @@ class _Person:
 
 
 def import_roster(
-    session: Session, path: str | Path, *, team: Team, skip_bad: bool = False
+    session: Session,
+    path: str | Path,
+    *,
+    team: Team,
+    skip_bad: bool = False,
+    semester: Semester | None = None,
+    appointed_on: date | None = None,
+    actor_id: int | None = None,
 ) -> ImportReport:
     """Create or update the users of ``team`` from a roster file.
 
     New users get a random initial password (returned in ``report.passwords``) and must change
-    it at first login. Existing users get their profile updated; a blank cell keeps the stored
-    value, and passwords are never touched. A blank 角色 means 助管 for a new user.
+    it at first login. Existing users get their profile updated (listed in ``report.changes``);
+    a blank cell keeps the stored value, passwords are never touched and 角色 is taken only at
+    a person's first import. A blank 角色 means 助管 for a new user.
+
+    With ``semester`` every 助管/团长 row is also put in post for it (SPEC §7): appointed from
+    ``appointed_on`` (default ``default_appointment_day``), no trial, one audit entry each;
+    people already in post, or who left or were turned down this semester, are left alone.
     """
-    rows = _read(path, ROSTER_COLUMNS)
+    if semester is not None:
+        appointed_on = appointed_on or default_appointment_day(semester, local_today())
+        _check_appointment(semester, team, appointed_on)
+    rows = _read(path, ROSTER_COLUMNS, ROSTER_OPTIONAL)
     errors = _Errors()
     people = [_parse_person(row, errors) for row in rows]
     _flag_duplicates(
@@ -197,6 +249,7 @@ def import_roster(
     report = errors.report(skip_bad)
     if errors and not skip_bad:
         return report
+    to_post: list[User] = []
     for person in people:
         if person.row in errors.rows:
             continue
@@ -207,14 +260,106 @@ def import_roster(
             session.add(user)
             report.created += 1
             report.passwords.append((user.username, user.name, password))
-        elif _update_user(user, person):
-            report.updated += 1
         else:
-            report.unchanged += 1
+            changes = _update_user(user, person)
+            if changes:
+                report.updated += 1
+                report.changes.append(ProfileChange(user.username, user.name, changes))
+            else:
+                report.unchanged += 1
+            if person.role is not None and person.role is not user.role:
+                report.notes.append(
+                    f"第 {person.row} 行：{user.username} 的角色仍为“{ROLE_LABELS[user.role]}”"
+                    f"（名单中的角色只在首次导入时采用）"
+                )
+        if (person.role or Role.assistant) in IN_POST_ROLES and user.role in IN_POST_ROLES:
+            to_post.append(user)
         report.rows_written += 1
     session.flush()
+    if semester is not None and appointed_on is not None:
+        _put_in_post(session, semester, appointed_on, to_post, report, actor_id)
     report.written = True
     return report
+
+
+def default_appointment_day(semester: Semester, today: date) -> date:
+    """Today while the semester runs, its start date otherwise (SPEC §7)."""
+    return today if semester.start <= today <= semester.end else semester.start
+
+
+def _check_appointment(semester: Semester, team: Team, day: date) -> None:
+    if team.id is None or semester.team_id != team.id:
+        raise ImportFileError(f"学期“{semester.name}”不属于团队“{team.name}”")
+    if semester.finalized_at is not None:
+        raise ImportFileError(f"学期“{semester.name}”的考核已定稿，不能再安排上岗")
+    if not semester.start <= day <= semester.end:
+        raise ImportFileError(
+            f"上岗日期 {day} 不在学期“{semester.name}”（{semester.start} 至 {semester.end}）内"
+        )
+
+
+def _put_in_post(
+    session: Session,
+    semester: Semester,
+    day: date,
+    users: list[User],
+    report: ImportReport,
+    actor_id: int | None,
+) -> None:
+    """Appoint ``users`` for ``semester`` from ``day``: a history event and an audit entry each."""
+    current = {
+        a.user_id: a
+        for a in session.scalars(
+            select(Appointment).where(
+                Appointment.semester_id == semester.id,
+                Appointment.user_id.in_([u.id for u in users]),
+            )
+        )
+    }
+    changed: list[tuple[Appointment, dict | None]] = []
+    for user in users:
+        label = f"{user.username} {user.name}"
+        appointment = current.get(user.id)
+        if appointment is not None and appointment.stage in IN_POST_STAGES:
+            report.in_post.append(label)
+            continue
+        if appointment is not None and appointment.stage not in APPOINTABLE_STAGES:
+            report.not_appointed.append(f"{label}（{STAGE_LABELS[appointment.stage]}）")
+            continue
+        if not user.active:
+            report.not_appointed.append(f"{label}（账号已停用）")
+            continue
+        before = None
+        if appointment is None:
+            appointment = Appointment(user_id=user.id, semester_id=semester.id, applied_on=day)
+            session.add(appointment)
+        else:
+            before = snapshot(appointment, APPOINTMENT_FIELDS)
+        appointment.history.append(
+            AppointmentEvent(
+                from_stage=appointment.stage if before else None,
+                to_stage=Stage.appointed,
+                on=day,
+                by_id=actor_id,
+                reason=IMPORT_REASON,
+            )
+        )
+        appointment.stage = Stage.appointed
+        appointment.appointed_on = day
+        changed.append((appointment, before))
+        report.appointed.append(label)
+    session.flush()  # appointment ids for the audit entries
+    for appointment, before in changed:
+        record(
+            session,
+            actor_id=actor_id,
+            team_id=semester.team_id,
+            action="appointment.import",
+            entity="appointment",
+            entity_id=appointment.id,
+            before=before,
+            after=snapshot(appointment, APPOINTMENT_FIELDS) | {"reason": IMPORT_REASON},
+        )
 
 
 def new_password() -> str:
@@ -304,18 +449,30 @@ def _new_user(team: Team, person: _Person, password: str) -> User:
     return user
 
 
-def _update_user(user: User, person: _Person) -> bool:
-    changes = dict(person.profile)
-    if person.role is not None:
-        changes["role"] = person.role
+def _update_user(user: User, person: _Person) -> tuple[tuple[str, str, str], ...]:
+    """Apply the row's non-blank fields; (column, old, new) for each that changed.
+
+    角色 is left out on purpose: after the first import the team's election or an audited
+    counselor decision changes it, never a roster file (SPEC §6).
+    """
+    wanted: dict[str, object] = dict(person.profile)
     if person.hardship is not None:
-        changes["hardship"] = person.hardship
-    changed = False
-    for attribute, value in changes.items():
-        if getattr(user, attribute) != value:
+        wanted["hardship"] = person.hardship
+    changes = []
+    for attribute, value in wanted.items():
+        old = getattr(user, attribute)
+        if old != value:
             setattr(user, attribute, value)
-            changed = True
-    return changed
+            changes.append(
+                (PROFILE_LABELS.get(attribute, "家庭经济困难"), _shown(old), _shown(value))
+            )
+    return tuple(changes)
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value or "")
 
 
 # --- Schedule ----------------------------------------------------------------------------
@@ -331,17 +488,32 @@ class _Slot:
 
 
 def import_schedule(
-    session: Session, path: str | Path, *, semester: Semester, skip_bad: bool = False
+    session: Session,
+    path: str | Path,
+    *,
+    semester: Semester,
+    skip_bad: bool = False,
+    from_day: date | None = None,
+    today: date | None = None,
 ) -> ImportReport:
-    """Replace the weekly schedule of ``semester`` with the file's.
+    """The file's weekly schedule for ``semester`` from ``from_day`` on (SPEC §3, §7).
 
-    Re-importing replaces the semester's shifts and assignments: a shift (weekday, start, end,
-    place) that is still in the file keeps its id (so events, leave and corrections attached to
-    it stay), its assignments become the file's; shifts no longer in the file are deleted.
-    Places are created by name when missing.
+    A semester's first schedule applies from its start; a later one from ``from_day`` (default
+    tomorrow), and the duties before that date keep the schedule in force then. A shift
+    (weekday, start, end, place) still in the file keeps its id, so leave and overrides attached
+    to it stay; people and shifts no longer in the file end the day before. Places are created
+    by name when missing.
     """
     if semester.finalized_at is not None:
         raise ImportFileError(f"学期“{semester.name}”的考核已定稿，不能再修改值班表")
+    today = today or local_today(utcnow())
+    has_schedule = session.scalar(select(Shift.id).where(Shift.semester_id == semester.id).limit(1))
+    if from_day is None:
+        from_day = default_from(semester, today) if has_schedule else semester.start
+    try:
+        check_from(semester, from_day)
+    except Refused as exc:
+        raise ImportFileError(str(exc)) from None
     rows = _read(path, SCHEDULE_COLUMNS)
     errors = _Errors()
     members = {
@@ -359,7 +531,10 @@ def import_schedule(
         if slot.row not in errors.rows:
             wanted[slot.key].append(slot.user_id)
             report.rows_written += 1
-    _replace_shifts(session, semester, wanted, report)
+    counts = replace_schedule(session, semester, wanted, from_day, today)
+    report.created, report.updated = counts.created, counts.updated
+    report.unchanged, report.removed = counts.unchanged, counts.removed
+    report.from_day = from_day
     session.flush()
     report.written = True
     return report
@@ -443,60 +618,6 @@ def _check_slot_conflicts(slots: list[_Slot], errors: _Errors) -> None:
                     continue
                 if slot.key[1] < other.key[2] and other.key[1] < slot.key[2]:
                     errors.add(slot.row, "开始", f"与第 {other.row} 行的班次时间重叠")
-
-
-def _replace_shifts(
-    session: Session, semester: Semester, wanted: dict[ShiftKey, list[int]], report: ImportReport
-) -> None:
-    places = {
-        p.name: p for p in session.scalars(select(Place).where(Place.team_id == semester.team_id))
-    }
-    existing: dict[ShiftKey, Shift] = {}
-    query = (
-        select(Shift)
-        .where(Shift.semester_id == semester.id)
-        .options(selectinload(Shift.assignments), selectinload(Shift.place))
-        .order_by(Shift.id)
-    )
-    for shift in session.scalars(query):
-        key = (shift.weekday, shift.start, shift.end, shift.place.name)
-        if key in wanted and key not in existing:
-            existing[key] = shift
-        else:
-            session.delete(shift)
-            report.removed += 1
-    for key, user_ids in wanted.items():
-        shift = existing.get(key)
-        if shift is not None:
-            if _sync_assignments(shift, user_ids):
-                report.updated += 1
-            else:
-                report.unchanged += 1
-            continue
-        weekday, start, end, place_name = key
-        place = places.get(place_name)
-        if place is None:
-            place = places[place_name] = Place(team_id=semester.team_id, name=place_name)
-            session.add(place)
-        shift = Shift(semester_id=semester.id, weekday=weekday, start=start, end=end, place=place)
-        shift.assignments = [ShiftAssignment(user_id=user_id) for user_id in user_ids]
-        session.add(shift)
-        report.created += 1
-
-
-def _sync_assignments(shift: Shift, user_ids: list[int]) -> bool:
-    wanted = set(user_ids)
-    current = {a.user_id: a for a in shift.assignments}
-    changed = False
-    for user_id, assignment in current.items():
-        if user_id not in wanted:
-            shift.assignments.remove(assignment)
-            changed = True
-    for user_id in user_ids:
-        if user_id not in current:
-            shift.assignments.append(ShiftAssignment(user_id=user_id))
-            changed = True
-    return changed
 
 
 # --- Events ------------------------------------------------------------------------------

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data.attendance import SemesterAttendance, semester_attendance
+from data.attendance import SemesterAttendance, semester_attendance, service_windows
 from data.models import (
     GRADE_LABELS,
     Appointment,
     Assessment,
+    AuditLog,
     Commendation,
     CourseFailure,
     Evaluation,
@@ -41,7 +42,7 @@ from data.models import (
 from data.policy.assessment import AssessmentInput, AssessmentResult, apply_excellent_quota, assess
 from data.policy.classify import summarize
 from data.policy.lifecycle import MeetingProgress, meeting_progress
-from data.policy.settings import PolicySettings
+from data.policy.settings import PolicySettings, SettingsHistory
 from data.policy.stipend import StipendResult, compute_stipend
 from data.policy.types import EXTRA, AttendanceSummary, DutyOutcome
 from data.policy.warnings import WarningResult, assess_warnings
@@ -66,6 +67,7 @@ class MemberReport:
     assessment: AssessmentResult
     final_grade: str  # the counselor's override when there is one
     stipend: StipendResult
+    estimate: bool = False  # 预估: grade and stipend are not published yet
 
     @property
     def hours(self) -> float:
@@ -90,11 +92,17 @@ class SemesterReport:
     meetings: list[MeetingRow]
     meeting_progress: MeetingProgress
     attendance: SemesterAttendance
+    # Not published as of ``as_of``: every grade is 预估 (SPEC §3 Assessment).
+    estimate: bool = True
 
     @property
     def assessed(self) -> bool:
-        """Grades mean something only once the term is over (第九条一: 每学期末考核)."""
+        """The term is over, so the assessment may be published (第九条一: 每学期末考核)."""
         return local_today(self.as_of) > self.semester.end
+
+    def grade_text(self, member: MemberReport) -> str:
+        """The member's grade label, with （预估） until the assessment is published."""
+        return grade_label(member.final_grade) + ("（预估）" if self.estimate else "")
 
 
 def members_of(session: Session, semester: Semester) -> list[User]:
@@ -109,23 +117,64 @@ def members_of(session: Session, semester: Semester) -> list[User]:
     )
 
 
-def _completed_weeks(semester: Semester, today: date) -> list[date]:
-    """Mondays of the semester's weeks that ended before today."""
+def _completed_weeks(
+    semester: Semester, today: date, window: tuple[date, date] | None = None
+) -> list[date]:
+    """Mondays of the semester's weeks that ended before today (and meet ``window``, if given)."""
     monday = semester.start - timedelta(days=semester.start.weekday())
     weeks = []
     while monday + timedelta(days=6) < min(today, semester.end + timedelta(days=1)):
-        weeks.append(monday)
+        if window is None or (window[0] <= monday + timedelta(days=6) and monday <= window[1]):
+            weeks.append(monday)
         monday += timedelta(days=7)
     return weeks
+
+
+def summary_weeks(
+    session: Session, semester: Semester, today: date, user_ids: set[int]
+) -> dict[int, list[date]]:
+    """Per person, the completed weeks that need a 周总结: only weeks while in post (SPEC §3).
+
+    A week counts when any of its days falls between the trial/appointment date and the
+    leaving date; someone without an appointment row is taken as in post all semester.
+    """
+    windows = service_windows(session, semester, user_ids)
+    whole = (semester.start, semester.end)
+    return {u: _completed_weeks(semester, today, windows.get(u, whole)) for u in user_ids}
+
+
+def after_start_requests(
+    session: Session, semester: Semester, user_ids: set[int] | None = None
+) -> list[LeaveRequest]:
+    """先斩后奏 (第六条四): the only query for them, behind the warning level, evidence and table.
+
+    An assistant's own request made after the shift start, for a duty of the semester, by a
+    member of its team; a cancelled one, or one the counselor turned into phone leave, is none.
+    """
+    query = (
+        select(LeaveRequest)
+        .join(User, User.id == LeaveRequest.user_id)
+        .where(
+            User.team_id == semester.team_id,
+            LeaveRequest.duty_date.between(semester.start, semester.end),
+            LeaveRequest.after_start.is_(True),
+            LeaveRequest.kind != LeaveKind.phone,
+            LeaveRequest.status != LeaveStatus.cancelled,
+        )
+        .order_by(LeaveRequest.duty_date.desc(), LeaveRequest.id.desc())
+    )
+    if user_ids is not None:
+        query = query.where(LeaveRequest.user_id.in_(user_ids))
+    return list(session.scalars(query))
 
 
 @dataclass(frozen=True)
 class MemberFacts:
     """What the warnings need besides attendance (第六条四、六, 第七条一)."""
 
-    weekly_written: int = 0  # completed weeks with a 周总结
-    weeks_missing: int = 0  # completed weeks without one
-    after_start_leaves: int = 0  # 先斩后奏 requests, not cancelled, not phone leave
+    weekly_written: int = 0  # completed weeks in post with a 周总结
+    weeks_missing: int = 0  # completed weeks in post without one
+    after_start_leaves: int = 0  # 先斩后奏: len(after_start_requests) for the person
     meetings_present: int = 0
     meetings_absent: int = 0  # unexcused (例会旷到)
 
@@ -138,7 +187,6 @@ def member_facts(
     def only(query, column):
         return query if user_ids is None else query.where(column.in_(user_ids))
 
-    weeks = _completed_weeks(semester, today)
     weekly: dict[int, set[date]] = defaultdict(set)
     query = select(Summary.user_id, Summary.period_start).where(
         Summary.kind == SummaryKind.weekly,
@@ -146,13 +194,7 @@ def member_facts(
     )
     for user_id, monday in session.execute(only(query, Summary.user_id)):
         weekly[user_id].add(monday)
-    query = select(LeaveRequest.user_id).where(
-        LeaveRequest.duty_date.between(semester.start, semester.end),
-        LeaveRequest.after_start.is_(True),
-        LeaveRequest.kind != LeaveKind.phone,
-        LeaveRequest.status != LeaveStatus.cancelled,
-    )
-    after_start = Counter(u for (u,) in session.execute(only(query, LeaveRequest.user_id)))
+    after_start = Counter(r.user_id for r in after_start_requests(session, semester, user_ids))
     query = (
         select(MeetingAttendance.user_id, MeetingAttendance.status)
         .join(Meeting, Meeting.id == MeetingAttendance.meeting_id)
@@ -162,10 +204,11 @@ def member_facts(
     for user_id, status in session.execute(only(query, MeetingAttendance.user_id)):
         presence[user_id][status] += 1
     ids = user_ids if user_ids is not None else set(weekly) | set(after_start) | set(presence)
+    due = summary_weeks(session, semester, today, set(ids))
     return {
         user_id: MemberFacts(
-            weekly_written=len(weekly[user_id] & set(weeks)),
-            weeks_missing=sum(1 for w in weeks if w not in weekly[user_id]),
+            weekly_written=sum(1 for w in due[user_id] if w in weekly[user_id]),
+            weeks_missing=sum(1 for w in due[user_id] if w not in weekly[user_id]),
             after_start_leaves=after_start[user_id],
             meetings_present=presence[user_id][Presence.present],
             meetings_absent=presence[user_id][Presence.absent],
@@ -186,10 +229,57 @@ def member_warning(
     )
 
 
-def build_report(session: Session, semester: Semester, now: datetime) -> SemesterReport:
+def published_at(session: Session, semester: Semester) -> datetime | None:
+    """When the semester's assessment was first published (aware UTC), or None.
+
+    The publish audit entry dates it; rows published without one (the demo, older data) are
+    dated by their computation time.
+    """
+    first = session.scalar(
+        select(func.min(AuditLog.at)).where(
+            AuditLog.entity == "semester",
+            AuditLog.entity_id == str(semester.id),
+            AuditLog.action == "assessment.publish",
+        )
+    )
+    if first is None:
+        first = session.scalar(
+            select(func.min(Assessment.computed_at)).where(
+                Assessment.semester_id == semester.id, Assessment.published.is_(True)
+            )
+        )
+    if first is None:
+        return None
+    return first.replace(tzinfo=UTC) if first.tzinfo is None else first
+
+
+def is_estimate(session: Session, semester: Semester, now: datetime) -> bool:
+    """True unless the assessment was published by ``now`` (``--as-of`` reads the past)."""
+    moment = published_at(session, semester)
+    if moment is None:
+        return True
+    now = now.replace(tzinfo=UTC) if now.tzinfo is None else now
+    return moment > now
+
+
+def build_report(
+    session: Session,
+    semester: Semester,
+    now: datetime,
+    *,
+    estimate: bool | None = None,
+    settings: SettingsHistory | None = None,
+) -> SemesterReport:
+    """The semester as of ``now``; ``estimate`` None means: 预估 unless published by then.
+
+    Publishing passes ``estimate=False``: the published grade counts missing evaluations as 0.
+    ``settings`` replaces the stored settings (the settings page previews a change with it).
+    """
     today = local_today(now)
+    if estimate is None:
+        estimate = is_estimate(session, semester, now)
     members = members_of(session, semester)
-    attendance = semester_attendance(session, semester, now)
+    attendance = semester_attendance(session, semester, now, settings=settings)
     settings = attendance.settings
     outcomes = attendance.by_user()
 
@@ -261,6 +351,7 @@ def build_report(session: Session, semester: Semester, now: datetime) -> Semeste
                 peer_scores=peer_scores.get(member.id, []),
                 course_failures=failures[member.id],
                 violations=violations[member.id],
+                estimate=estimate,
             ),
             settings,
         )
@@ -301,12 +392,13 @@ def build_report(session: Session, semester: Semester, now: datetime) -> Semeste
                 assessment=result,
                 final_grade=final,
                 stipend=stipend,
+                estimate=estimate,
             )
         )
     progress = meeting_progress(
         [(m.held_on, bool(m.minutes.strip())) for m in meetings], settings, today, semester.end
     )
-    return SemesterReport(semester, now, reports, meeting_rows, progress, attendance)
+    return SemesterReport(semester, now, reports, meeting_rows, progress, attendance, estimate)
 
 
 def _has_record(outcome: DutyOutcome, record_keys: set) -> bool:

@@ -36,11 +36,11 @@ class Row:
         return self.values.get(column, "")
 
 
-def read_table(path: str | Path, columns: Sequence[str]) -> list[Row]:
-    """The data rows of ``path``, whose header must hold exactly ``columns`` (in any order)."""
+def read_table(path: str | Path, columns: Sequence[str], optional: Sequence[str] = ()) -> list[Row]:
+    """The data rows of ``path``, whose header holds ``columns`` and any of ``optional``."""
     raw_rows = _numbered_rows(Path(path))
     header_number, header = _first_non_empty(raw_rows, path)
-    positions = _check_header(header, columns)
+    positions = _check_header(header, columns, optional)
     rows = []
     for number, cells in raw_rows:
         if not any(cells):
@@ -71,13 +71,15 @@ def _first_non_empty(rows: Iterator[tuple[int, list[str]]], path: str | Path) ->
     raise TableError(f"文件为空（没有表头和数据）：{Path(path).name}")
 
 
-def _check_header(header: list[str], columns: Sequence[str]) -> dict[str, int]:
+def _check_header(
+    header: list[str], columns: Sequence[str], optional: Sequence[str] = ()
+) -> dict[str, int]:
     positions: dict[str, int] = {}
     for index, name in enumerate(header):
         if not name:
             continue  # an unnamed column (e.g. notes at the right) is ignored
-        if name not in columns:
-            expected = "、".join(columns)
+        if name not in columns and name not in optional:
+            expected = "、".join([*columns, *(f"{o}（可选）" for o in optional)])
             raise TableError(f"未知的表头“{name}”（应为：{expected}）")
         if name in positions:
             raise TableError(f"表头“{name}”重复出现")

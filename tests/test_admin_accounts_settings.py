@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from data.demo import COUNSELOR_PASSWORD, COUNSELOR_USERNAME
 from data.models import AuditLog, Semester, TeamSettings, User
-from data.policy.settings import DEFAULTS
+from data.policy.settings import DEFAULTS, EPOCHS_KEY
 from data.report import build_report
 from tests.conftest import DEMO_NOW, AuthActions
 from tests.test_admin_recruit import audit_count, last_audit, other_team, post
@@ -229,9 +229,12 @@ def test_save_networks_modes_factors_quota(client, auth, db, team):
         }
     )
     assert entry.before["grace_minutes"] == 5 and entry.after["grace_minutes"] == 10
-    # Reset to defaults: one audit entry, nothing stored.
+    # Reset to defaults: one audit entry, no values stored but the per-duty epochs, which
+    # keep the grace of the duties in between (SPEC §3 "The record holds").
     post(client, "/admin/settings", "/admin/settings/reset")
-    assert audit_count(db) == before + 2 and stored(db, team) == {}
+    assert audit_count(db) == before + 2 and set(stored(db, team)) == {EPOCHS_KEY}
+    graces = [e["values"]["grace_minutes"] for e in stored(db, team)[EPOCHS_KEY]]
+    assert graces == [5, 10, 5]
     assert last_audit(db).after["grace_minutes"] == 5
 
 
@@ -260,6 +263,11 @@ def test_bad_settings_refused(client, auth, db, team, change, message):
     assert audit_count(db) == before and stored(db, team) is None
 
 
+def demo_audits(demo_db) -> int:
+    with demo_db.session() as s:
+        return len(s.scalars(select(AuditLog.id)).all())
+
+
 def test_lower_late_critical_takes_effect_at_once(demo_app, demo_db):
     with demo_db.session() as s:
         current = s.scalars(select(Semester).order_by(Semester.start.desc())).first()
@@ -273,10 +281,26 @@ def test_lower_late_critical_takes_effect_at_once(demo_app, demo_db):
     client = demo_app.test_client()
     AuthActions(client).login(COUNSELOR_USERNAME, COUNSELOR_PASSWORD)
     form = {**settings_form(client), "late_warning": "2", "late_critical": "2"}
-    html = post(client, "/admin/settings", "/admin/settings", form, follow_redirects=True).get_data(
-        as_text=True
-    )
-    assert "已保存" in html
+    # Step one (issue 10): a preview naming who changes level; nothing is saved yet.
+    audits_before = demo_audits(demo_db)
+    html = post(client, "/admin/settings", "/admin/settings", form).get_data(as_text=True)
+    assert 'id="settings-preview"' in html and "已保存" not in html
+    row = re.search(rf"<tr>\s*<td>{person.name} .*?</tr>", html, re.S)
+    assert row and "警告 → <strong>不合格风险</strong>" in row.group(0)
+    assert demo_audits(demo_db) == audits_before
+    with demo_db.session() as s:
+        stored_values = s.get(TeamSettings, current.team_id).values or {}
+        assert stored_values.get("late_critical", 3) == 3
+    # Step two: the same values with confirm=1 save them, at once.
+    html = post(
+        client,
+        "/admin/settings",
+        "/admin/settings",
+        {**form, "confirm": "1"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert re.search(r"已保存，立即生效（[1-9]\d* 人等级或预警变化", html)
+    assert demo_audits(demo_db) == audits_before + 1
     with demo_db.session() as s:
         current = s.get(Semester, current.id)
         again = {m.user_id: m for m in build_report(s, current, DEMO_NOW).members}[person.user_id]

@@ -31,6 +31,16 @@ def clock(app):
     return THURSDAY_NOON
 
 
+# The fixture semester ends 2027-01-15: finalizing is possible from the next day on.
+AFTER_END = datetime(2027, 1, 18, 12, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture
+def after_end(app):
+    app.config["CLOCK"] = lambda: AFTER_END
+    return AFTER_END
+
+
 def finalized(db, semester_id: int) -> datetime | None:
     with db.session() as s:
         return s.get(Semester, semester_id).finalized_at
@@ -39,7 +49,7 @@ def finalized(db, semester_id: int) -> datetime | None:
 # ---------------------------------------------------------------- finalize / unlock / relock
 
 
-def test_finalize_unlock_relock_are_audited(client, db, team, clock):
+def test_finalize_unlock_relock_are_audited(client, db, team, after_end):
     login(client, team.counselor)
     page = client.get("/admin/semester").get_data(as_text=True)
     assert "2026秋" in page and "结束考核并锁定" in page
@@ -47,7 +57,7 @@ def test_finalize_unlock_relock_are_audited(client, db, team, clock):
     before = audit_count(db)
     page = post(client, f"/admin/semester/{team.semester_id}/finalize").get_data(as_text=True)
     assert "已结束“2026秋”的考核并锁定" in page and "已锁定" in page
-    assert finalized(db, team.semester_id) == THURSDAY_NOON
+    assert finalized(db, team.semester_id) == AFTER_END
     assert audit_count(db) == before + 1
     entry = last_audit(db)
     assert (entry.action, entry.entity, entry.entity_id) == (
@@ -79,7 +89,7 @@ def test_finalize_unlock_relock_are_audited(client, db, team, clock):
     assert "重新锁定" in history and "补录纸质签到表" in history
 
 
-def test_finalize_twice_or_unlock_open_changes_nothing(client, db, team, clock):
+def test_finalize_twice_or_unlock_open_changes_nothing(client, db, team, after_end):
     login(client, team.counselor)
     before = audit_count(db)
     page = post(client, f"/admin/semester/{team.semester_id}/unlock", {"reason": "没有锁定过"})
@@ -256,7 +266,9 @@ def _do(client, db, team, action: str):
 
 @pytest.mark.parametrize("action", ACTIONS)
 @pytest.mark.parametrize("role", ROLES)
-def test_permission_matrix(client, db, team, clock, role, action):
+def test_permission_matrix(app, client, db, team, clock, role, action):
+    if action == "POST finalize":
+        app.config["CLOCK"] = lambda: AFTER_END  # finalizing needs the term to be over
     login(client, _username(team, role))
     response, took_effect = _do(client, db, team, action)
     if (role, action) in ALLOWED:

@@ -239,9 +239,13 @@ def test_assistant_anonymous_and_csrf(client, db, team, clock):
     assert corrections(db) == []
 
 
-def test_finalized_semester_refuses_corrections_until_unlock(client, db, team, clock):
+def test_finalized_semester_refuses_corrections_until_unlock(app, client, db, team, clock):
+    # Finalizing is possible only after the semester's end date (issue 10).
+    app.config["CLOCK"] = lambda: datetime(2027, 1, 20, 10, 0, tzinfo=LOCAL_TZ)
     login(client, team.counselor)
     post(client, f"/admin/semester/{team.semester_id}/finalize")
+    with db.session() as s:
+        assert s.get(Semester, team.semester_id).finalized_at is not None
     before = audit_count(db)
     page = post(client, "/admin/corrections", correction_form(db)).get_data(as_text=True)
     assert LOCKED in page

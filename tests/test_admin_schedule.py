@@ -4,6 +4,7 @@ import/export, dated overrides, and that the next day's expected duties follow a
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, time
 
 import pandas as pd
@@ -112,7 +113,13 @@ def test_grid_shows_assignments_by_weekday(client, auth, team, clocked):
 def test_assign_changes_tomorrows_duties_and_is_audited(client, auth, team, clocked, db):
     assert tomorrow_people(db, team) == ["王五"]
     auth.login(team.leader)
+    # First the preview: what changes from the date, nothing saved yet.
     response = assign(client, team, uid(db, "2023101"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "受影响的值班" in html
+    assert "2026-09-15" in html and "周二 14:00–16:00 学工办" in html
+    assert tomorrow_people(db, team) == ["王五"] and audits(db) == []
+    response = assign(client, team, uid(db, "2023101"), confirm="1", **{"from": "2026-09-15"})
     assert response.status_code == 302
     assert tomorrow_people(db, team) == ["张三", "王五"]
     entries = audits(db, "schedule.assign")
@@ -120,7 +127,7 @@ def test_assign_changes_tomorrows_duties_and_is_audited(client, auth, team, cloc
     assert entries[0].before is None
     assert entries[0].after["username"] == "2023101" and entries[0].after["start"] == "14:00:00"
     html = client.get("/admin/schedule").get_data(as_text=True)
-    assert "已安排：张三 → 周二 14:00–16:00 学工办" in html
+    assert "已安排：张三 → 周二 14:00–16:00 学工办（2026-09-15 起）" in html
 
 
 def test_overlap_is_previewed_before_saving(client, auth, team, clocked, db):
@@ -156,14 +163,22 @@ def test_removing_the_last_person_previews_an_empty_shift(client, auth, team, cl
     assert tomorrow_people(db, team) == []
     (entry,) = audits(db)
     assert entry.action == "schedule.unassign" and entry.before["name"] == "王五"
-    assert entry.after is None
+    assert entry.after == {"ended_from": "2026-09-15", "reason": ""}
     html = client.get("/admin/schedule").get_data(as_text=True)
     assert "1 个班次无人值班" in html
-    # The empty shift can then be deleted (one more audit entry).
+    # The empty shift can then be deleted (one more audit entry), after its preview.
     with db.session() as s:
         shift_id = s.scalar(select(Shift.id).where(Shift.weekday == 2))
-    client.post(f"/admin/schedule/shifts/{shift_id}/delete", data={"csrf_token": token(client)})
+    url = f"/admin/schedule/shifts/{shift_id}/delete"
+    assert client.post(url, data={"csrf_token": token(client)}).status_code == 200
+    client.post(url, data={"csrf_token": token(client), "confirm": "1"})
     assert [a.action for a in audits(db)] == ["schedule.unassign", "schedule.shift_delete"]
+    # Today's Tuesday duty of last week is still 王五's: the past keeps its schedule.
+    with db.session() as s:
+        semester = s.get(Semester, team.semester_id)
+        names = dict(s.execute(select(User.id, User.name)).all())
+        last_week = [names[d.user_id] for d in duties_on(s, semester, date(2026, 9, 8))]
+    assert last_week == ["王五"]
 
 
 @pytest.mark.parametrize(
@@ -227,8 +242,24 @@ def test_export_then_import_round_trip(client, auth, team, clocked, db):
     }
     response = client.post("/admin/schedule/import", data=data, content_type="multipart/form-data")
     html = response.get_data(as_text=True)
+    # The preview lists the duties that move; nothing is written until it is confirmed.
+    assert response.status_code == 200 and "受影响的值班" in html and "（不再值班）" in html
+    assert tomorrow_people(db, team) == ["王五"] and audits(db) == []
+    stash = re.search(r'name="stash" value="([^"]+)"', html).group(1)
+    confirm = {
+        "csrf_token": token(client),
+        "semester": team.semester_id,
+        "stash": stash,
+        "from": "2026-09-15",
+        "confirm": "1",
+    }
+    response = client.post("/admin/schedule/import", data=confirm)
+    html = response.get_data(as_text=True)
     assert response.status_code == 200 and "已导入 4 行" in html
     assert tomorrow_people(db, team) == []
+    # The stashed file is used once: a replayed confirm is refused.
+    again = client.post("/admin/schedule/import", data=confirm | {"csrf_token": token(client)})
+    assert "导入文件已失效" in client.get(again.headers["Location"]).get_data(as_text=True)
     (entry,) = audits(db)
     assert entry.action == "schedule.import"
     assert ["2023103", "周二", "08:00", "10:00", "学工办"] in entry.before["rows"]

@@ -114,6 +114,13 @@ def test_correction_audit_and_semester_pages_fit_a_phone(app, db, team, artifact
         assert "补签" in desk.locator(".audit-entry").first.inner_text()
         desk.screenshot(path=str(artifacts_dir / "admin-audit-desktop.png"), full_page=True)
         desk.goto(f"{base}/admin/semester")
+        # Mid-term the button is disabled and says from when (before any confirm).
+        assert desk.locator("button:has-text('结束考核并锁定')").is_disabled()
+        assert desk.locator(
+            ".finalize-refused", has_text="学期 1 月 15 日结束后才能定稿"
+        ).is_visible()
+        app.config["CLOCK"] = lambda: datetime(2027, 1, 18, 9, 0, tzinfo=LOCAL_TZ)
+        desk.goto(f"{base}/admin/semester")
         desk.on("dialog", lambda dialog: dialog.accept())
         desk.click("button:has-text('结束考核并锁定')")
         desk.wait_for_load_state()

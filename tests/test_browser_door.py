@@ -64,7 +64,7 @@ def test_scan_sign_in_sign_out_and_see_the_hours(app, team, tmp_path, artifacts_
         page.click("#door-button")
         page.wait_for_url("**/checkin/result")
         assert page.inner_text("#door-headline") == "准时"
-        assert "本学期迟到 0/3 次" in page.content()
+        assert "本学期已迟到 0 次（3 次即不合格）" in page.content()
         page.screenshot(path=str(artifacts_dir / "door-signed-in-phone.png"), full_page=True)
 
         clock["now"] = datetime.combine(WEDNESDAY, time(10, 2), tzinfo=LOCAL_TZ)

@@ -1,4 +1,4 @@
-"""The demo assistant opens /me on a phone, sees "迟到 N/3" and asks leave for a coming duty."""
+"""The demo assistant opens /me on a phone, sees "已迟到 N 次（…）" and asks leave for a duty."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_assistant_asks_leave_on_a_phone(demo_app, artifacts_dir):
         page.wait_for_url(re.compile(r".*/me$"))
 
         late = page.locator("#late-count").inner_text()
-        assert re.fullmatch(r"迟到 \d+/3", late.strip())
+        assert re.fullmatch(r"已迟到 \d+ 次\s*（3 次即不合格）", late.strip())
         assert page.locator("#warning").is_visible()
         assert _no_horizontal_overflow(page)
         page.screenshot(path=str(artifacts_dir / "me-phone.png"), full_page=True)

@@ -70,6 +70,12 @@ def test_leader_edits_schedule_in_browser(app, team, db, artifacts_dir):
         page.fill("#assign-start", "14:00")
         page.fill("#assign-end", "16:00")
         page.click("#assign button[type=submit]")
+        # The preview: which duties change from which date; nothing saved yet.
+        page.wait_for_selector("#schedule-preview")
+        assert "受影响的值班" in page.locator("#preview-changes").inner_text()
+        assert _tomorrow_names(app, team) == ["王五"]
+        page.screenshot(path=str(artifacts_dir / "schedule-preview-desktop.png"), full_page=True)
+        page.click("#confirm-form button[type=submit]")
         page.wait_for_url(re.compile(r".*/admin/schedule\?semester=\d+$"))
         assert page.locator(
             ".alert-success", has_text="已安排：张三 → 周二 14:00–16:00"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import io
 import json
-import time
 from datetime import date
 
 import pandas as pd
@@ -97,12 +96,12 @@ def test_compare_rates_equal_the_engine_per_semester(demo_app, compare):
         assert {t.name for t in grades.data} == {"优秀", "合格", "不合格"}
 
 
-def test_compare_is_quick_and_exports(demo_app, compare):
+def test_compare_renders_and_exports(demo_app, compare):
+    # Its speed is measured by `python -m bench.demo`, not asserted here (a loaded machine).
     with logged_in(demo_app, "T0001"):
         _, current = semesters()
-        started = time.perf_counter()
-        compare.render_compare(current.id)
-        assert time.perf_counter() - started < 1.0
+        body = compare.render_compare(current.id)
+        assert find(body, "compare-grid").rowData
         data = compare.export_compare(1, current.id)
         frame = pd.read_excel(io.BytesIO(_bytes(data)), sheet_name="学期对比")
         assert len(frame) == 2

@@ -90,7 +90,7 @@ def test_sign_in_on_time_then_sign_out_with_record(client, app, team, clock, db)
     clock.set(at(8, 5))
     scan_and_login(client, app, team, team.assistants[0])
     page = press(client, "sign_in").get_data(as_text=True)
-    assert "准时" in page and "本学期迟到 0/3 次" in page
+    assert "准时" in page and "本学期已迟到 0 次（3 次即不合格）" in page
     clock.set(at(10, 1))
     client.get(poster_url(app, team.place_id))
     refused = press(client, "sign_out", record="短")
@@ -112,7 +112,7 @@ def test_lateness_equals_the_policy_engine(client, app, team, clock, offset):
     expected = classify_duty(duty, [Event(moment, "sign_in")], [], None, PolicySettings(), moment)
     if expected.late_minutes:
         assert f"迟到 {expected.late_minutes} 分钟" in page
-        assert "本学期迟到 1/3 次" in page
+        assert "本学期已迟到 1 次（3 次即不合格）" in page
     else:
         assert "准时" in page
 

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
+from data.attendance import service_windows
 from data.importers import (
     EVENT_COLUMNS,
     ROSTER_COLUMNS,
     SCHEDULE_COLUMNS,
     ImportFileError,
     RowError,
+    default_appointment_day,
     import_events,
     import_roster,
     import_schedule,
@@ -24,6 +26,9 @@ from data.importers import (
     parse_weekday,
 )
 from data.models import (
+    Appointment,
+    AppointmentEvent,
+    AuditLog,
     CheckAction,
     CheckEvent,
     CheckMethod,
@@ -32,6 +37,7 @@ from data.models import (
     Semester,
     Shift,
     ShiftAssignment,
+    Stage,
     Team,
     User,
 )
@@ -334,6 +340,231 @@ def test_roster_file_errors_change_nothing(db, team, session, tmp_path, rows, me
     assert counts(session) == before
 
 
+def test_roster_reports_profile_changes_and_keeps_passwords(db, team, session, tmp_path):
+    first = [list(ROSTER_COLUMNS), roster_row("2024201", "陈六", 年级="2024级", 手机="13800138000")]
+    report = import_roster(session, write_table(tmp_path / "a", first), team=team_of(session, team))
+    session.commit()
+    password = report.passwords[0][2]
+    corrected = [
+        list(ROSTER_COLUMNS),
+        roster_row("2024201", "陈六", 年级="2023级", 手机="13800138001", 家庭经济困难="是"),
+        roster_row("2023101", "张三"),
+    ]
+    again = import_roster(
+        session, write_table(tmp_path / "b", corrected), team=team_of(session, team)
+    )
+    session.commit()
+    assert (again.created, again.updated, again.unchanged, again.passwords) == (0, 1, 1, [])
+    assert [(c.username, c.fields) for c in again.changes] == [
+        (
+            "2024201",
+            (
+                ("年级", "2024级", "2023级"),
+                ("手机", "13800138000", "13800138001"),
+                ("家庭经济困难", "否", "是"),
+            ),
+        )
+    ]
+    assert str(again.changes[0]).startswith("2024201 陈六：年级 2024级 → 2023级；手机 ")
+    person = user_named(session, "2024201")
+    assert (person.grade, person.phone, person.hardship) == ("2023级", "13800138001", True)
+    assert person.check_password(password) and person.must_change_password
+    assert user_named(session, "2023101").check_password("correct-horse-9")
+
+
+def test_roster_role_is_taken_at_first_import_only(db, team, session, tmp_path):
+    rows = [
+        list(ROSTER_COLUMNS),
+        roster_row("2024202", "周七", 角色="团长"),
+        roster_row("2023101", "张三", 角色="团长"),  # an assistant already on the system
+        roster_row("2023001", "李团长", 角色="助管"),  # the elected 团长
+    ]
+    report = import_roster(session, write_table(tmp_path / "r", rows), team=team_of(session, team))
+    session.commit()
+    assert user_named(session, "2024202").role is Role.leader
+    assert user_named(session, "2023101").role is Role.assistant
+    assert user_named(session, "2023001").role is Role.leader
+    assert (report.updated, report.unchanged) == (0, 2)
+    assert [note.split("：")[0] for note in report.notes] == ["第 3 行", "第 4 行"]
+    assert "仍为“助管”" in report.notes[0] and "仍为“团长”" in report.notes[1]
+
+
+def test_roster_accepts_an_optional_email_column(db, team, session, tmp_path):
+    header = [*ROSTER_COLUMNS, "邮箱"]
+    rows = [header, [*roster_row("2024201", "陈六"), "chen6@example.edu.cn"]]
+    report = import_roster(session, write_table(tmp_path / "r", rows), team=team_of(session, team))
+    session.commit()
+    assert report.created == 1 and not report.errors
+    stored = getattr(user_named(session, "2024201"), "email", "chen6@example.edu.cn")
+    assert stored == "chen6@example.edu.cn"  # kept only where User has an email column
+    with pytest.raises(ImportFileError, match="未知的表头“电邮”"):
+        import_roster(
+            session,
+            write_table(tmp_path / "x", [[*ROSTER_COLUMNS, "电邮"], [*roster_row("1", "甲"), "x"]]),
+            team=team_of(session, team),
+        )
+
+
+def test_default_appointment_day():
+    semester = Semester(name="2026秋", start=date(2026, 9, 7), end=date(2027, 1, 15))
+    assert default_appointment_day(semester, date(2026, 10, 8)) == date(2026, 10, 8)
+    assert default_appointment_day(semester, date(2026, 9, 7)) == date(2026, 9, 7)
+    assert default_appointment_day(semester, date(2027, 1, 15)) == date(2027, 1, 15)
+    assert default_appointment_day(semester, date(2026, 8, 1)) == date(2026, 9, 7)
+    assert default_appointment_day(semester, date(2027, 3, 1)) == date(2026, 9, 7)
+
+
+def appointment_of(session, semester_id: int, username: str) -> Appointment | None:
+    user = user_named(session, username)
+    return session.scalar(
+        select(Appointment).where(
+            Appointment.semester_id == semester_id, Appointment.user_id == user.id
+        )
+    )
+
+
+ON_POST_ROSTER = [
+    list(ROSTER_COLUMNS),
+    roster_row("2024201", "陈六", 角色="助管"),
+    roster_row("2024202", "周七", 角色="团长"),
+    roster_row("2024203", "吴八"),  # blank 角色: 助管
+    roster_row("T002", "刘老师", 角色="兼辅"),
+    roster_row("2023101", "张三", 角色="助管"),  # already appointed in the fixture
+]
+
+
+def test_roster_with_semester_puts_rows_in_post(db, team, session, tmp_path):
+    semester = semester_of(session, team)
+    day = date(2026, 10, 8)
+    path = write_table(tmp_path / "r", ON_POST_ROSTER)
+    report = import_roster(
+        session, path, team=team_of(session, team), semester=semester, appointed_on=day
+    )
+    session.commit()
+
+    assert report.appointed == ["2024201 陈六", "2024202 周七", "2024203 吴八"]
+    assert report.in_post == ["2023101 张三"] and report.not_appointed == []
+    for username in ("2024201", "2024202", "2024203"):
+        appointment = appointment_of(session, team.semester_id, username)
+        assert (appointment.stage, appointment.appointed_on, appointment.trial_start) == (
+            Stage.appointed,
+            day,
+            None,
+        )
+        assert [(e.from_stage, e.to_stage, e.on) for e in appointment.history] == [
+            (None, Stage.appointed, day)
+        ]
+    # In post from that day: nothing is expected of them before it.
+    windows = service_windows(session, semester)
+    assert windows[user_named(session, "2024201").id] == (day, semester.end)
+    assert appointment_of(session, team.semester_id, "T002") is None
+    # The fixture's appointment is left as it was.
+    kept = appointment_of(session, team.semester_id, "2023101")
+    assert (kept.appointed_on, kept.history) == (semester.start, [])
+    # One audit entry per person put in post.
+    entries = session.scalars(select(AuditLog).order_by(AuditLog.id)).all()
+    assert [(e.action, e.entity) for e in entries] == [("appointment.import", "appointment")] * 3
+    ids = {
+        str(appointment_of(session, team.semester_id, u).id)
+        for u in ("2024201", "2024202", "2024203")
+    }
+    assert {e.entity_id for e in entries} == ids
+    assert all(
+        e.after["stage"] == "appointed" and e.after["appointed_on"] == "2026-10-08" for e in entries
+    )
+
+    # A second import of the same file changes nothing and lists everyone as already in post.
+    again = import_roster(
+        session,
+        path,
+        team=team_of(session, team),
+        semester=semester,
+        appointed_on=date(2026, 11, 1),
+    )
+    session.commit()
+    assert again.appointed == [] and len(again.in_post) == 4
+    assert count(session, AuditLog) == 3 and count(session, AppointmentEvent) == 3
+
+
+def test_roster_with_semester_appoints_applicants_and_leaves_leavers_alone(
+    db, team, session, tmp_path
+):
+    semester = semester_of(session, team)
+    applicant = user_named(session, "2023102")
+    leaver = user_named(session, "2023103")
+    appointments = {
+        a.user_id: a
+        for a in session.scalars(select(Appointment).where(Appointment.semester_id == semester.id))
+    }
+    appointments[applicant.id].stage = Stage.reviewed
+    appointments[applicant.id].appointed_on = None
+    appointments[leaver.id].stage = Stage.resigned
+    appointments[leaver.id].ended_on = date(2026, 10, 30)
+    session.commit()
+    rows = [list(ROSTER_COLUMNS), roster_row("2023102", "李四"), roster_row("2023103", "王五")]
+    report = import_roster(
+        session,
+        write_table(tmp_path / "r", rows),
+        team=team_of(session, team),
+        semester=semester,
+        appointed_on=date(2026, 11, 2),
+    )
+    session.commit()
+    assert report.appointed == ["2023102 李四"]
+    assert report.not_appointed == ["2023103 王五（辞职）"]
+    moved = appointment_of(session, semester.id, "2023102")
+    assert (moved.stage, moved.appointed_on) == (Stage.appointed, date(2026, 11, 2))
+    assert [(e.from_stage, e.to_stage) for e in moved.history] == [
+        (Stage.reviewed, Stage.appointed)
+    ]
+    entry = session.scalar(select(AuditLog))
+    assert entry.before["stage"] == "reviewed" and entry.after["stage"] == "appointed"
+    assert appointment_of(session, semester.id, "2023103").stage is Stage.resigned
+
+
+@pytest.mark.parametrize(
+    ("day", "finalized", "message"),
+    [
+        (date(2026, 9, 6), False, "不在学期"),
+        (date(2027, 1, 16), False, "不在学期"),
+        (date(2026, 10, 8), True, "已定稿"),
+    ],
+)
+def test_roster_with_semester_refusals_write_nothing(
+    db, team, session, tmp_path, day, finalized, message
+):
+    semester = semester_of(session, team)
+    if finalized:
+        semester.finalized_at = datetime(2027, 1, 20, tzinfo=UTC)
+        session.commit()
+    before = counts(session) | {"Appointment": count(session, Appointment)}
+    with pytest.raises(ImportFileError, match=message):
+        import_roster(
+            session,
+            write_table(tmp_path / "r", ON_POST_ROSTER),
+            team=team_of(session, team),
+            semester=semester,
+            appointed_on=day,
+        )
+    session.rollback()
+    assert counts(session) | {"Appointment": count(session, Appointment)} == before
+
+
+def test_roster_with_semester_and_skip_bad_puts_only_good_rows_in_post(db, team, session, tmp_path):
+    rows = [*ON_POST_ROSTER, roster_row("2024209", "坏", 角色="校长")]
+    report = import_roster(
+        session,
+        write_table(tmp_path / "r", rows),
+        team=team_of(session, team),
+        skip_bad=True,
+        semester=semester_of(session, team),
+        appointed_on=date(2026, 10, 8),
+    )
+    session.commit()
+    assert report.skipped == 1 and len(report.appointed) == 3
+    assert user_named(session, "2024209") is None
+
+
 # --- Schedule ----------------------------------------------------------------------------
 
 SCHEDULE = [
@@ -345,12 +576,18 @@ SCHEDULE = [
 ]
 
 
-def shifts_of(session, semester_id: int) -> dict[tuple, set[str]]:
+def shifts_of(session, semester_id: int, on: date | None = None) -> dict[tuple, set[str]]:
+    """The schedule in force on ``on`` (default: the semester's last day): slot → 学号s."""
     session.expire_all()
+    semester = session.get(Semester, semester_id)
+    on = on or semester.end
     result = {}
     for shift in session.scalars(select(Shift).where(Shift.semester_id == semester_id)):
-        users = {session.get(User, a.user_id).username for a in shift.assignments}
-        result[(shift.weekday, shift.start, shift.end, shift.place.name)] = users
+        if not shift.in_force(on):
+            continue
+        users = {session.get(User, a.user_id).username for a in shift.assignments_on(on)}
+        start, end, place_id = shift.version_on(on)
+        result[(shift.weekday, start, end, session.get(Place, place_id).name)] = users
     return result
 
 
@@ -372,6 +609,14 @@ def test_schedule_replaces_the_semester_schedule(db, team, session, tmp_path, fm
     }
     assert session.get(Shift, monday) is not None  # a kept shift keeps its id
     assert count(session, Place) == 2
+    # The old schedule still holds before the date the new one applies from.
+    assert report.from_day > team_semester_start(session, team)
+    before = shifts_of(session, team.semester_id, report.from_day - timedelta(days=1))
+    assert (2, time(8), time(10), "学工办") in before
+
+
+def team_semester_start(session, team) -> date:
+    return session.get(Semester, team.semester_id).start
 
 
 def test_schedule_xlsx_with_time_and_number_cells(db, team, session, tmp_path):
@@ -530,6 +775,58 @@ def test_events_duplicates_are_skipped_and_counted(db, team, session, tmp_path):
     session.commit()
     assert again.written and (again.created, again.duplicates, again.errors) == (0, 4, [])
     assert count(session, CheckEvent) == 3
+
+
+def test_events_before_the_schedule_are_stored_and_a_reimport_changes_nothing(
+    db, team, session, tmp_path
+):
+    for shift in session.scalars(select(Shift).where(Shift.semester_id == team.semester_id)):
+        session.delete(shift)
+    session.commit()
+    path = write_table(tmp_path / "e", EVENTS)
+    first = import_events(session, path)
+    session.commit()
+    assert (first.created, first.attached, first.duplicates) == (3, 0, 0)
+    stored = session.scalars(select(CheckEvent)).all()
+    assert [(e.duty_date, e.shift_id) for e in stored] == [(None, None)] * 3
+
+    # The schedule arrives later; the same events again are all known and nothing is written.
+    shift = Shift(semester_id=team.semester_id, weekday=3, start=time(8), end=time(10))
+    shift.place_id = team.place_id
+    shift.assignments.append(ShiftAssignment(user_id=user_named(session, "2023101").id))
+    session.add(shift)
+    session.commit()
+    again = import_events(session, path)
+    session.commit()
+    assert again.written and (again.created, again.duplicates, again.notes) == (0, 3, [])
+    assert count(session, CheckEvent) == 3
+
+
+def test_events_already_recorded_at_the_door_are_skipped(db, team, session, tmp_path):
+    person = user_named(session, "2023101")
+    wednesday = session.scalar(
+        select(Shift.id).where(Shift.semester_id == team.semester_id, Shift.weekday == 3)
+    )
+    session.add(
+        CheckEvent(
+            user_id=person.id,
+            action=CheckAction.sign_in,
+            at=datetime(2026, 9, 8, 23, 58, tzinfo=UTC),  # 2026-09-09 07:58 local
+            method=CheckMethod.qr,
+            duty_date=date(2026, 9, 9),
+            shift_id=wednesday,
+            place_id=team.place_id,
+        )
+    )
+    session.commit()
+    report = import_events(session, write_table(tmp_path / "e", EVENTS[:3]))
+    session.commit()
+    assert (report.created, report.duplicates, report.notes) == (1, 1, [])
+    stored = session.scalars(select(CheckEvent).order_by(CheckEvent.at)).all()
+    assert [(e.action, e.method) for e in stored] == [
+        (CheckAction.sign_in, CheckMethod.qr),
+        (CheckAction.sign_out, CheckMethod.import_),
+    ]
 
 
 def test_events_second_sign_in_for_a_duty_changes_nothing(db, team, session, tmp_path):

@@ -1,7 +1,8 @@
-"""The assistant's own page /me: lates "2/3", warning, duties, own data only, results, summaries."""
+"""/me: "已迟到 2 次（3 次即不合格）", warning, duties, own data only, results, summaries."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -31,6 +32,13 @@ pytestmark = pytest.mark.db
 # Tuesday noon; 张三 (team.assistants[0]) has Wednesday 08:00–10:00, 李四 Friday.
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=LOCAL_TZ)
 MONDAY = date(2026, 11, 23)
+
+
+def late_line(html: str) -> str:
+    """The text of the late count on /me, tags stripped."""
+    match = re.search(r'id="late-count">(.*?)</div>', html, re.S)
+    assert match, "no late count on the page"
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
 
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
@@ -95,7 +103,7 @@ def test_late_count_warning_and_duty_list(db, team, me):
     duty(db, zhang, date(2026, 11, 18), (8, 12), (10, 0))  # 迟到 12 分钟
     duty(db, zhang, date(2026, 11, 11), (8, 30), (9, 0))  # 迟到 + 早退
     html = me()
-    assert "迟到 2/3" in html
+    assert late_line(html) == "已迟到 2 次（3 次即不合格）"
     warning = html.split('id="warning"')[1].split("</div>\n")[0:3]
     assert "警告" in "".join(warning)
     assert "已迟到 2 次，再迟到 1 次将评为不合格" in html and "已缺勤 1 次" in html
@@ -125,7 +133,7 @@ def test_critical_at_three_lates(db, team, me):
     for day in lates:
         duty(db, team.assistants[0], day, (8, 20), (10, 0))
     html = me()
-    assert "迟到 3/3" in html and "不合格风险" in html
+    assert late_line(html) == "已迟到 3 次（3 次即不合格）" and "不合格风险" in html
 
 
 def test_only_own_data_is_shown(db, team, me):
@@ -148,7 +156,7 @@ def test_only_own_data_is_shown(db, team, me):
     assert "整理学生档案" in html
     assert "李四" not in html and "王五" not in html and "李团长" not in html
     assert "李四的秘密记录" not in html and "李四本周的周总结内容" not in html
-    assert "迟到 0/3" in html  # 李四's late is not counted here
+    assert late_line(html) == "已迟到 0 次（3 次即不合格）"  # 李四's late is not counted here
     assert "11月20日" not in html  # a Friday: 李四's duty, not 张三's
 
 
@@ -172,7 +180,8 @@ def test_leader_has_an_own_page(app, client, auth, team):
     app.config["CLOCK"] = lambda: NOW
     auth.login(team.leader)
     response = client.get("/me")
-    assert response.status_code == 200 and "迟到 0/3" in response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert late_line(response.get_data(as_text=True)) == "已迟到 0 次（3 次即不合格）"
 
 
 # ---------------------------------------------------------------- published results

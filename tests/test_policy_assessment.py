@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from data.policy.assessment import AssessmentInput, AssessmentResult, apply_excellent_quota, assess
 from data.policy.settings import PolicySettings
@@ -136,3 +138,90 @@ def test_art7_excellent_quota_tie_broken_by_attendance_then_id():
     results = {5: _result(95, attendance=35), 6: _result(95, attendance=40), 7: _result(95)}
     out = apply_excellent_quota(results, S.replace(excellent_quota=0.5))  # 2 places
     assert {uid for uid, r in out.items() if r.grade == "excellent"} == {6, 7}
+
+
+# -- estimates before publication (SPEC §3 Assessment; issue 10 item 4) -------------------------
+
+
+def estimate_of(**kwargs):
+    return assess(AssessmentInput(**{**PERFECT, **kwargs, "estimate": True}), S)
+
+
+def test_estimate_leaves_out_missing_parts_and_scales():
+    # 35 + 18.3 + 10 = 63.3 of 70 → 90.428… → 90.4
+    result = estimate_of(late=1, record_compliance=0.9125, counselor_score=None, peer_scores=[])
+    assert (result.attendance, result.records, result.meetings) == (35, 18.3, 10)
+    assert (result.counselor, result.peer) == (0, 0)
+    assert (result.total, result.grade) == (90.4, "excellent")
+    assert result.estimate and result.missing_parts == ("counselor", "peer")
+    assert result.reasons == ["预估：兼辅评价、同学互评尚未录入，按已有部分折算"]
+
+
+def test_estimate_with_only_peer_missing_scales_over_ninety():
+    # 40 + 10 + 10 + 12 = 72 of 90 → 80.0
+    result = estimate_of(record_compliance=0.5, counselor_score=12, peer_scores=[])
+    assert result.total == 80
+    assert result.missing_parts == ("peer",)
+    assert result.reasons == ["预估：同学互评尚未录入，按已有部分折算"]
+
+
+def test_estimate_rounds_half_up_after_scaling():
+    # 40 + 18.3 + 10 + 3.1 = 71.4 of 80 → exactly 89.25 → 89.3 (float math gives 89.2)
+    result = estimate_of(record_compliance=0.9125, counselor_score=None, peer_scores=[3.1])
+    assert result.missing_parts == ("counselor",)
+    assert (result.total, result.grade) == (89.3, "qualified")
+
+
+def test_estimate_scales_to_the_sum_of_all_maxima():
+    # records out of 30: 40 + 20 + 10 = 70 of 80 kept, full score 110 → 96.25 → 96.3
+    result = assess(
+        AssessmentInput(record_compliance=2 / 3, estimate=True), S.replace(records_max=30)
+    )
+    assert result.records == 20.0
+    assert result.total == 96.3
+
+
+def test_estimate_with_every_part_entered_equals_the_final_total():
+    kwargs = dict(late=2, early=1, record_compliance=0.8125, counselor_score=15.5, peer_scores=[8])
+    final, estimate = grade_of(**kwargs), estimate_of(**kwargs)
+    assert estimate.total == final.total
+    assert estimate.grade == final.grade
+    assert estimate.reasons == final.reasons
+    assert estimate.estimate and not final.estimate and estimate.missing_parts == ()
+
+
+def test_estimate_keeps_hard_rules():
+    result = estimate_of(late=3, counselor_score=None, peer_scores=[])
+    assert result.grade == "unqualified"
+    assert result.reasons[0] == "迟到 3 次（迟到 3 次以上评为不合格）"
+    assert result.reasons[-1] == "预估：兼辅评价、同学互评尚未录入，按已有部分折算"
+
+
+def test_after_publication_missing_evaluations_still_count_zero():
+    kwargs = dict(counselor_score=None, peer_scores=[], record_compliance=0.2)
+    assert grade_of(**kwargs).grade == "unqualified"  # 40 + 4 + 10 = 54
+    assert estimate_of(**kwargs).grade == "qualified"  # 54 of 70 → 77.1
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    meetings=st.integers(0, 6),
+    counselor=st.none() | st.floats(0, 20).map(lambda x: round(x, 1)),
+    peers=st.lists(st.floats(0, 10).map(lambda x: round(x, 1)), max_size=6),
+)
+def test_estimate_never_fails_a_clean_record_for_missing_evaluations(meetings, counselor, peers):
+    """No lates, absences or missed sign-outs, full records and meetings: at least 合格."""
+    result = assess(
+        AssessmentInput(
+            record_compliance=1.0,
+            meetings_total=meetings,
+            meetings_attended=meetings,
+            counselor_score=counselor,
+            peer_scores=peers,
+            estimate=True,
+        ),
+        S,
+    )
+    assert result.grade in ("qualified", "excellent")
+    if counselor is None and not peers:
+        assert (result.total, result.grade) == (100, "excellent")

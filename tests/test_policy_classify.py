@@ -314,3 +314,21 @@ def test_outcome_is_decided_one_minute_past_the_missed_window():
     end_window = DUTY.end + timedelta(minutes=S.missed_sign_out_minutes)
     assert classify([inn(14)], now=end_window - timedelta(seconds=1)).status == "in_progress"
     assert classify([inn(14)], now=end_window).status == "missed_sign_out"
+
+
+def test_a_correction_to_missed_sign_out_keeps_the_late():
+    """A counselor's 漏签退 on a late duty: the late still counts (SPEC §3, several marks)."""
+    from data.policy.classify import counts_late
+
+    duty = DUTY
+    events = [Event(duty.start + timedelta(minutes=12), "sign_in")]
+    outcome = classify_duty(
+        duty,
+        events,
+        [],
+        CorrectionInfo(status="missed_sign_out"),
+        PolicySettings(),
+        duty.end + timedelta(hours=5),
+    )
+    assert outcome.status == "missed_sign_out" and outcome.late_minutes == 12
+    assert counts_late(outcome)

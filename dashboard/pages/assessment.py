@@ -61,23 +61,23 @@ def render_assessment(semester_id: int | None):
     stored = queries.stored_assessments(session, semester.id)
     frame = queries.assessment_frame(report, stored)
     banner = (
-        None
-        if report.assessed
-        else dbc.Alert(
+        dbc.Alert(
             [
-                html.Strong(queries.ESTIMATE_NOTE),
+                html.Strong(queries.estimate_note(report)),
                 "：等级按当前数据推算，不是最终考核结果。兼辅评价和同学互评在学期末录入，"
-                "录入前按 0 分计，所以预估总分偏低。",
+                "尚未录入的部分不计入，总分按已有部分折算为百分制；发布时未录入的部分按 0 分计。",
             ],
             color="warning",
             id="assessment-estimate",
         )
+        if report.estimate
+        else None
     )
     charts = components.card(
-        "本学期等级分布" + ("" if report.assessed else "（预估）"),
+        "本学期等级分布" + ("（预估）" if report.estimate else ""),
         dcc.Graph(
             id="assessment-grades",
-            figure=figures.grade_bars(queries.grade_counts(report), not report.assessed),
+            figure=figures.grade_bars(queries.grade_counts(report), report.estimate),
             config=components.GRAPH_CONFIG,
         ),
     )
@@ -95,7 +95,7 @@ def render_assessment(semester_id: int | None):
 def unqualified_card(report, stored) -> dbc.Card:
     """Every 不合格 member with the engine's reasons (or the override's written reason)."""
     failing = [m for m in report.members if m.final_grade == "unqualified"]
-    title = "不合格及原因" + ("" if report.assessed else "（预估）")
+    title = "不合格及原因" + ("（预估）" if report.estimate else "")
     if not failing:
         return components.card(
             title, html.P("没有不合格的助管。", className="mb-0", id="assessment-failing")
@@ -110,10 +110,10 @@ def unqualified_card(report, stored) -> dbc.Card:
 
 def rehire_card(report) -> dbc.Card:
     """第七条三: 不合格 → 不再聘任; 合格/优秀 may be hired again next term."""
-    if not report.assessed:
+    if report.estimate:
         return components.card(
             "续聘名单",
-            html.P("学期结束、考核完成后生成续聘名单。", className="mb-0 text-secondary"),
+            html.P("学期结束、考核结果发布后生成续聘名单。", className="mb-0 text-secondary"),
         )
     keep = [m for m in report.members if queries.REHIRE[m.final_grade] == "可续聘"]
     drop = [m for m in report.members if queries.REHIRE[m.final_grade] == "不再聘任"]

@@ -130,6 +130,11 @@ def today_list(session, report, today) -> html.Div | dbc.Alert:
                                 className="me-1",
                             ),
                             dbc.Badge(status, color=badge_color),
+                            *(
+                                [dbc.Badge(row.迟到, color="warning", className="ms-1")]
+                                if row.迟到 and row.status != "late"
+                                else []
+                            ),
                         ],
                         className="text-nowrap",
                     ),

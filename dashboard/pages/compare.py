@@ -37,6 +37,13 @@ def chart(title: str, graph_id: str, figure) -> dbc.Col:
     )
 
 
+def _state(stats: queries.SemesterStats) -> str:
+    """Axis label suffix: a running term, or a finished one whose grades are not published."""
+    if not stats.assessed:
+        return "（进行中）"
+    return "（预估）" if stats.estimate else ""
+
+
 @callback(Output("compare-body", "children"), Input("shell-semester", "value"))
 def render_compare(semester_id: int | None):
     session, semester = components.callback_semester(SLUG, semester_id)
@@ -57,14 +64,14 @@ def render_compare(semester_id: int | None):
                 ),
             ]
         )
-    names = [s.name + ("" if s.assessed else "（进行中）") for s in stats]
+    names = [s.name + _state(s) for s in stats]
     note = (
         dbc.Alert("目前只有一个学期的数据，下个学期开始后即可对比。", color="info")
         if len(stats) == 1
         else None
     )
     history = [
-        (name, grade, count, not s.assessed)
+        (name, grade, count, s.estimate)
         for name, s in zip(names, stats, strict=True)
         for grade, count in s.grades.items()
     ]
@@ -98,7 +105,8 @@ def render_compare(semester_id: int | None):
             [
                 html.H2("各学期汇总", className="h6"),
                 html.P(
-                    "进行中的学期按截至今天的数据统计，等级为预估。",
+                    "进行中的学期按截至今天的数据统计；考核结果发布前，等级为预估，"
+                    "“不合格”一列是不合格风险人数。",
                     className="small text-secondary",
                 ),
                 figures.data_grid(

@@ -199,14 +199,25 @@ def attendance_section(report: SemesterReport) -> html.Section:
 def warnings_section(report: SemesterReport) -> html.Section:
     counts = queries.warning_counts(report)
     critical = [m for m in report.members if m.warning.level == "critical"]
+    if not critical:
+        listing = html.P("没有达到不合格风险的助管。")
+    elif report.estimate:
+        # A meeting is no place to name people as failing before the counselor publishes.
+        listing = html.P(
+            f"不合格风险 {len(critical)} 人（考核发布前不在会上点名，名单见预警页）",
+            id="meeting-mode-critical",
+        )
+    else:
+        listing = html.Ul(
+            [html.Li(f"{m.name}：{'；'.join(m.warning.reasons)}") for m in critical],
+            id="meeting-mode-critical",
+        )
     return section(
         "预警",
         dbc.Row([big(label, f"{count}", unit="人") for label, count in counts.items()]),
         graph("warnings", figures.warning_level_bars(counts)),
         html.H3("不合格风险", className="meeting-mode-subtitle mt-3"),
-        html.Ul([html.Li(f"{m.name}：{'；'.join(m.warning.reasons)}") for m in critical])
-        if critical
-        else html.P("没有达到不合格风险的助管。"),
+        listing,
         section_id="warnings",
     )
 
@@ -259,15 +270,26 @@ def meetings_section(report: SemesterReport) -> html.Section:
 
 def assessment_section(report: SemesterReport, stored) -> html.Section:
     counts = queries.grade_counts(report)
+    if report.estimate:
+        # Counts only until publication (SPEC §3 Assessment): an estimate names nobody.
+        return section(
+            "考核（预估）",
+            dbc.Alert(
+                queries.estimate_note(report), color="warning", className="meeting-mode-banner"
+            ),
+            dbc.Row([big(label, f"{count}", unit="人") for label, count in counts.items()]),
+            graph("grades", figures.grade_bars(counts, True)),
+            html.H3("不合格风险", className="meeting-mode-subtitle mt-3"),
+            html.P(queries.risk_count_text(report), id="meeting-mode-risks"),
+            section_id="assessment",
+        )
     failing = [m for m in report.members if m.final_grade == "unqualified"]
     reasons = queries.unqualified_reasons(report, stored)
     return section(
-        "考核" + ("" if report.assessed else "（预估）"),
-        None
-        if report.assessed
-        else dbc.Alert(queries.ESTIMATE_NOTE, color="warning", className="meeting-mode-banner"),
+        "考核",
+        None,
         dbc.Row([big(label, f"{count}", unit="人") for label, count in counts.items()]),
-        graph("grades", figures.grade_bars(counts, not report.assessed)),
+        graph("grades", figures.grade_bars(counts, False)),
         html.H3("不合格及原因", className="meeting-mode-subtitle mt-3"),
         html.Ul([html.Li(f"{m.name}：{r}") for m, r in zip(failing, reasons, strict=True)])
         if failing
@@ -291,7 +313,7 @@ def stipend_section(report: SemesterReport) -> html.Section:
         if label in by_grade
     ]
     return section(
-        "补贴" + ("" if report.assessed else "（预估）"),
+        "补贴" + ("（预估）" if report.estimate else ""),
         dbc.Row(
             [
                 big("计入工时", f"{hours:.0f}", unit="小时"),

@@ -75,16 +75,16 @@ def render_stipend(semester_id: int | None):
         f"每月计入工时不超过 {settings.monthly_cap_hours:g} 小时。"
     )
     banner = (
-        None
-        if report.assessed
-        else dbc.Alert(
+        dbc.Alert(
             [
-                html.Strong(queries.ESTIMATE_NOTE),
-                "：金额按预估等级计算，学期结束考核后才能生成补贴单。",
+                html.Strong(queries.estimate_note(report)),
+                "：金额按预估等级计算，考核结果发布后以正式等级为准。",
             ],
             color="warning",
             id="stipend-estimate",
         )
+        if report.estimate
+        else None
     )
     chart = dbc.Card(
         dbc.CardBody(

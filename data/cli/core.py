@@ -10,9 +10,9 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from data.cli.common import database, resolve_team
+from data.cli.common import database, team_or_new
 from data.migrate import upgrade
-from data.models import ROLE_LABELS, Role, Semester, Team, User
+from data.models import ROLE_LABELS, Role, Semester, User
 
 ROLE_CHOICES = {label: role for role, label in ROLE_LABELS.items()} | {r.value: r for r in Role}
 
@@ -46,11 +46,7 @@ def create_user(
     with database().session() as session:
         if session.scalar(select(User.id).where(User.username == username)):
             raise click.ClickException(f"学号/工号已存在：{username}")
-        if session.scalar(select(Team.id).limit(1)) is None:
-            team = Team(name=team_name or "默认团队")
-            session.add(team)
-        else:
-            team = resolve_team(session, team_name)
+        team = team_or_new(session, team_name)
         user = User(team=team, username=username, name=name.strip(), role=ROLE_CHOICES[role])
         secret = password or secrets.token_urlsafe(9)
         user.set_password(secret)
@@ -65,17 +61,23 @@ def create_user(
 @click.argument("name")
 @click.argument("start")
 @click.argument("end")
-@click.option("--team", "team_name", help="团队名称（默认唯一的团队）")
+@click.option(
+    "--team", "team_name", help="团队名称（默认唯一的团队；还没有团队时新建，默认名“默认团队”）"
+)
 def create_semester(name: str, start: str, end: str, team_name: str | None) -> None:
-    """Create a semester: NAME START END (dates YYYY-MM-DD)."""
+    """Create a semester: NAME START END (dates YYYY-MM-DD); on an empty database also its team."""
     try:
-        start_day, end_day = date.fromisoformat(start), date.fromisoformat(end)
+        start_day, end_day = date.fromisoformat(start.strip()), date.fromisoformat(end.strip())
     except ValueError:
-        raise click.ClickException("日期格式应为 YYYY-MM-DD") from None
+        raise click.ClickException(f"日期格式应为 YYYY-MM-DD：{start} {end}") from None
+    name = name.strip()
+    limit = Semester.__table__.c.name.type.length
+    if not name or len(name) > limit:
+        raise click.ClickException(f"学期名称不能为空且不超过 {limit} 个字符")
     if end_day <= start_day:
         raise click.ClickException("学期结束日期必须晚于开始日期")
     with database().session() as session:
-        team = resolve_team(session, team_name)
+        team = team_or_new(session, team_name)  # SPEC §7: works on an empty database
         if session.scalar(
             select(Semester.id).where(Semester.team_id == team.id, Semester.name == name)
         ):

@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import csv
 import os
+from datetime import date
 from pathlib import Path
 
 import click
-from sqlalchemy import select
 
-from data.cli.common import database, resolve_semester, resolve_team
+from data.cli.common import database, parse_day, resolve_semester, resolve_team, team_or_new
 from data.importers import (
     ImportFileError,
     ImportReport,
+    default_appointment_day,
     import_events,
     import_roster,
     import_schedule,
 )
-from data.models import Team
+from data.timeutil import local_today
 
 SKIP_BAD_HELP = "跳过有问题的行，只导入正确的行（默认：有任何问题都不导入）"
 
@@ -54,34 +55,73 @@ def _run(importer, *args, **kwargs) -> ImportReport:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--team", "team_name", help="团队名称（默认唯一的团队；还没有团队时新建）")
 @click.option(
+    "--semester",
+    "semester_name",
+    help="同时让名单中的助管/团长在该学期上岗（已在岗的人不变）",
+)
+@click.option(
+    "--from",
+    "from_day",
+    help="上岗日期 YYYY-MM-DD（默认：学期进行中为今天，否则为学期开始日）",
+)
+@click.option(
     "--passwords-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="把新账号的初始密码写入此 CSV 文件（不打印到屏幕）",
 )
 @click.option("--skip-bad", is_flag=True, help=SKIP_BAD_HELP)
 def import_roster_command(
-    path: Path, team_name: str | None, passwords_file: Path | None, skip_bad: bool
+    path: Path,
+    team_name: str | None,
+    semester_name: str | None,
+    from_day: str | None,
+    passwords_file: Path | None,
+    skip_bad: bool,
 ) -> None:
     """导入助管名单（.xlsx/.csv）：新建或更新账号，新账号首次登录须改密码。"""
+    if from_day is not None and semester_name is None:
+        raise click.ClickException("--from 须与 --semester 一起使用")
+    day = parse_day(from_day, "--from") if from_day is not None else None
     if passwords_file is not None and passwords_file.exists():
         raise click.ClickException(
             f"密码文件已存在，为免覆盖已发的密码请换一个文件名：{passwords_file}"
         )
     with database().session() as session:
-        if session.scalar(select(Team.id).limit(1)) is None:
-            team = Team(name=team_name or "默认团队")
-            session.add(team)
-        else:
-            team = resolve_team(session, team_name)
-        report = _run(import_roster, session, path, team=team, skip_bad=skip_bad)
+        team = team_or_new(session, team_name)
+        semester = resolve_semester(session, semester_name, team) if semester_name else None
+        if semester is not None and day is None:
+            day = default_appointment_day(semester, local_today())
+        report = _run(
+            import_roster,
+            session,
+            path,
+            team=team,
+            skip_bad=skip_bad,
+            semester=semester,
+            appointed_on=day,
+        )
         _check(report)
         if passwords_file is not None and report.passwords:
             _write_passwords(passwords_file, report.passwords)
     _show_passwords(report, passwords_file)
+    for change in report.changes:
+        click.echo(f"更新 {change}")
+    if semester is not None and day is not None:
+        _show_posts(report, semester_name, day)
     click.echo(
         f"导入名单：新增 {report.created} 人，更新 {report.updated} 人，"
         f"未变 {report.unchanged} 人{_skipped(report)}"
     )
+
+
+def _show_posts(report: ImportReport, semester_name: str, day: date) -> None:
+    if report.appointed:
+        names = "、".join(report.appointed)
+        click.echo(f"{semester_name}：{len(report.appointed)} 人自 {day} 起上岗：{names}")
+    if report.in_post:
+        click.echo(f"已在岗，未改动：{'、'.join(report.in_post)}")
+    if report.not_appointed:
+        click.echo(f"本学期已离岗或未通过，未改动：{'、'.join(report.not_appointed)}")
 
 
 def _write_passwords(path: Path, rows: list[tuple[str, str, str]]) -> None:
@@ -112,20 +152,37 @@ def _show_passwords(report: ImportReport, passwords_file: Path | None) -> None:
 @click.argument("semester_name", metavar="SEMESTER")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--team", "team_name", help="团队名称（默认唯一的团队）")
+@click.option(
+    "--from",
+    "from_text",
+    metavar="YYYY-MM-DD",
+    help="新值班表的生效日期（默认：学期首份值班表自学期开始，之后的自明天起）",
+)
 @click.option("--skip-bad", is_flag=True, help=SKIP_BAD_HELP)
 def import_schedule_command(
-    semester_name: str, path: Path, team_name: str | None, skip_bad: bool
+    semester_name: str, path: Path, team_name: str | None, from_text: str | None, skip_bad: bool
 ) -> None:
-    """导入学期值班表（.xlsx/.csv）：替换该学期原有的班次和安排。"""
+    """导入学期值班表（.xlsx/.csv）：自生效日期起替换原有安排，之前的值班不变。"""
+    try:
+        from_day = date.fromisoformat(from_text) if from_text else None
+    except ValueError:
+        raise click.ClickException(f"--from 应为 YYYY-MM-DD 格式：{from_text}") from None
     with database().session() as session:
         team = resolve_team(session, team_name)
         semester = resolve_semester(session, semester_name, team)
-        report = _run(import_schedule, session, path, semester=semester, skip_bad=skip_bad)
+        report = _run(
+            import_schedule,
+            session,
+            path,
+            semester=semester,
+            skip_bad=skip_bad,
+            from_day=from_day,
+        )
         _check(report)
     click.echo(
-        f"导入值班表（{semester_name}）：{report.rows_written} 条安排；班次新增 {report.created} 个，"
-        f"调整 {report.updated} 个，不变 {report.unchanged} 个，删除 {report.removed} 个"
-        f"{_skipped(report)}"
+        f"导入值班表（{semester_name}，自 {report.from_day} 起生效）：{report.rows_written} 条安排；"
+        f"班次新增 {report.created} 个，调整 {report.updated} 个，不变 {report.unchanged} 个，"
+        f"结束 {report.removed} 个{_skipped(report)}"
     )
 
 
@@ -139,9 +196,11 @@ def import_events_command(path: Path, team_name: str | None, skip_bad: bool) -> 
         team = resolve_team(session, team_name) if team_name else None
         report = _run(import_events, session, path, team=team, skip_bad=skip_bad)
         _check(report)
+    # Re-importing the same file must visibly change nothing (SPEC §7).
+    known = f"；已存在 {report.duplicates} 条，跳过" if report.duplicates else ""
     click.echo(
-        f"导入签到记录：新增 {report.created} 条（对应到班次 {report.attached} 条），"
-        f"已存在跳过 {report.duplicates} 条{_skipped(report)}"
+        f"导入签到记录：新增 {report.created} 条（对应到班次 {report.attached} 条）"
+        f"{_skipped(report)}{known}"
     )
 
 

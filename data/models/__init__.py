@@ -35,6 +35,7 @@ from data.models.duty import (
     Shift,
     ShiftAssignment,
     ShiftOverride,
+    ShiftVersion,
     UsedToken,
 )
 from data.models.people import (
@@ -92,6 +93,7 @@ __all__ = [
     "SemesterBreak",
     "Shift",
     "ShiftAssignment",
+    "ShiftVersion",
     "ShiftOverride",
     "Stage",
     "Stipend",

@@ -77,7 +77,13 @@ class Place(Base):
 
 
 class Shift(Base):
-    """A weekly shift: weekday (1 = Monday … 7 = Sunday), times and place."""
+    """A weekly shift: weekday (1 = Monday … 7 = Sunday), times and place.
+
+    The schedule is versioned by date (SPEC §3 "The record holds"): a shift exists from
+    ``valid_from`` to ``valid_to`` (inclusive; None = the semester's bound), its times as stored
+    here apply until the first ``ShiftVersion``, and each version applies from its own date.
+    The id stays the same across a time change, so leave and overrides follow the shift.
+    """
 
     __tablename__ = "shift"
 
@@ -89,23 +95,76 @@ class Shift(Base):
     start: Mapped[time]
     end: Mapped[time]
     place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
 
     semester: Mapped[Semester] = relationship(back_populates="shifts")
     place: Mapped[Place] = relationship()
     assignments: Mapped[list[ShiftAssignment]] = relationship(
         back_populates="shift", cascade="all, delete-orphan"
     )
+    versions: Mapped[list[ShiftVersion]] = relationship(
+        back_populates="shift", cascade="all, delete-orphan", order_by="ShiftVersion.valid_from"
+    )
+
+    def version_on(self, day: date) -> tuple[time, time, int]:
+        """(start, end, place_id) in force on ``day``."""
+        times = (self.start, self.end, self.place_id)
+        for version in self.versions:
+            if version.valid_from <= day:
+                times = (version.start, version.end, version.place_id)
+        return times
+
+    def in_force(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+    def assignments_on(self, day: date) -> list[ShiftAssignment]:
+        return [a for a in self.assignments if a.covers(day)]
+
+
+class ShiftVersion(Base):
+    """New times/place of a shift from a date on (a time change keeps the shift's identity)."""
+
+    __tablename__ = "shift_version"
+    __table_args__ = (UniqueConstraint("shift_id", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date]
+    start: Mapped[time]
+    end: Mapped[time]
+    place_id: Mapped[int] = mapped_column(ForeignKey("place.id"))
+
+    shift: Mapped[Shift] = relationship(back_populates="versions")
 
 
 class ShiftAssignment(Base):
+    """One person on one shift from ``valid_from`` to ``valid_to`` (inclusive; None = open).
+
+    A removal ends the row the day before it takes effect instead of deleting it, so the duties
+    it gave before that date stay exactly as they were.
+    """
+
     __tablename__ = "shift_assignment"
-    __table_args__ = (UniqueConstraint("shift_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shift_id: Mapped[int] = mapped_column(ForeignKey("shift.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
 
     shift: Mapped[Shift] = relationship(back_populates="assignments")
+
+    def covers(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+    def active_from(self, day: date) -> bool:
+        """Gives duties on ``day`` or later."""
+        return self.valid_to is None or self.valid_to >= day
 
 
 class ShiftOverride(Base):

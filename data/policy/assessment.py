@@ -13,7 +13,11 @@ from data.policy.settings import PolicySettings
 
 @dataclass(frozen=True)
 class AssessmentInput:
-    """One assistant's semester. counselor_score is on 0–counselor_max, peer scores on 0–peer_max."""
+    """One assistant's semester. counselor_score is on 0–counselor_max, peer scores on 0–peer_max.
+
+    estimate: the grade is not published yet, so evaluation parts without any score are left out
+    and the total is scaled over the parts that exist (SPEC §3 Assessment).
+    """
 
     late: int = 0
     absent: int = 0
@@ -27,6 +31,7 @@ class AssessmentInput:
     peer_scores: list[float] = field(default_factory=list)
     course_failures: int = 0
     violations: int = 0
+    estimate: bool = False
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,11 @@ class AssessmentResult:
     total: float
     grade: str
     reasons: list[str] = field(default_factory=list)
+    estimate: bool = False  # 预估: not yet published
+    missing_parts: tuple[str, ...] = ()  # estimate parts left out: "counselor", "peer"
+
+
+PART_LABELS = {"counselor": "兼辅评价", "peer": "同学互评"}
 
 
 def _r1(value: float) -> float:
@@ -70,18 +80,28 @@ def assess(inp: AssessmentInput, settings: PolicySettings) -> AssessmentResult:
         - s.meeting_absence_penalty * inp.unexcused_meeting_absences,
         s.meetings_max,
     )
+    missing: list[str] = []
     if inp.counselor_score is None:
         counselor = 0.0
-        reasons.append("兼辅评价未录入，按 0 分计")
+        missing.append("counselor")
+        if not inp.estimate:
+            reasons.append("兼辅评价未录入，按 0 分计")
     else:
         counselor = _clamp(inp.counselor_score, s.counselor_max)
     if inp.peer_scores:
         peer = _clamp(sum(inp.peer_scores) / len(inp.peer_scores), s.peer_max)
     else:
         peer = 0.0
-        reasons.append("无同学互评，按 0 分计")
+        missing.append("peer")
+        if not inp.estimate:
+            reasons.append("无同学互评，按 0 分计")
     parts = [_r1(x) for x in (attendance, records, meetings, counselor, peer)]
-    total = _r1(sum(parts))
+    if inp.estimate and missing:
+        total = _scaled_total(parts, missing, s)
+        names = "、".join(PART_LABELS[m] for m in missing)
+        reasons.append(f"预估：{names}尚未录入，按已有部分折算")
+    else:
+        total = _r1(sum(parts))
 
     hard = _hard_rules(inp, s)
     if hard:
@@ -93,7 +113,36 @@ def assess(inp: AssessmentInput, settings: PolicySettings) -> AssessmentResult:
     else:
         grade = Grade.unqualified
         hard = [f"总分 {total} 低于合格线 {s.qualified_min:g}"]
-    return AssessmentResult(*parts, total, str(grade), hard + reasons)
+    return AssessmentResult(
+        *parts,
+        total,
+        str(grade),
+        hard + reasons,
+        estimate=inp.estimate,
+        missing_parts=tuple(missing) if inp.estimate else (),
+    )
+
+
+def _scaled_total(parts: list[float], missing: list[str], s: PolicySettings) -> float:
+    """Existing parts over their maxima, scaled to the full score, rounded once at the end.
+
+    Decimal keeps a boundary such as 89.95 from becoming 89.94999… and rounding down.
+    """
+    maxima = dict(
+        zip(
+            ("attendance", "records", "meetings", "counselor", "peer"),
+            (s.attendance_max, s.records_max, s.meetings_max, s.counselor_max, s.peer_max),
+            strict=True,
+        )
+    )
+    full = sum(Decimal(str(m)) for m in maxima.values())
+    kept = [(name, part) for name, part in zip(maxima, parts, strict=True) if name not in missing]
+    existing_max = sum(Decimal(str(maxima[name])) for name, _ in kept)
+    existing = sum(Decimal(str(part)) for _, part in kept)
+    if existing_max <= 0:
+        return _r1(float(existing))
+    scaled = existing * full / existing_max  # multiply first: one inexact step at most
+    return float(scaled.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def _hard_rules(inp: AssessmentInput, s: PolicySettings) -> list[str]:

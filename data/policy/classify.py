@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from data.models.base import DutyStatus, LeaveKind, LeaveStatus
-from data.policy.settings import PolicySettings
+from data.policy.settings import PolicySettings, SettingsFor
 from data.policy.types import (
     EXTRA,
     IN_PROGRESS,
@@ -38,26 +38,31 @@ def match_events(
     duties: Iterable[Duty],
     events_by_user: Mapping[int, Iterable[Event]],
     settings: PolicySettings,
+    settings_for: SettingsFor | None = None,
 ) -> tuple[dict[DutyKey, list[Event]], dict[int, list[Event]]]:
     """Attach raw events (e.g. from paper sheets) to duties; leftovers are unscheduled (加班).
 
     A sign-in goes to a duty whose window [start − sign-in window, end] contains it, the one
     whose start is nearest; a sign-out to a duty whose [start, end + missed window] contains
     it, preferring a duty that got a sign-in, then the nearest end, then the later duty.
+    Each duty's windows are those in force at its start when ``settings_for`` is given.
     """
-    window = timedelta(minutes=settings.sign_in_window_minutes)
-    missed = timedelta(minutes=settings.missed_sign_out_minutes)
     by_user: dict[int, list[Duty]] = {}
+    opens: dict[DutyKey, datetime] = {}
+    closes: dict[DutyKey, datetime] = {}
     for duty in duties:
         if not duty.extra:
             by_user.setdefault(duty.user_id, []).append(duty)
+            rules = settings_for(duty.start) if settings_for else settings
+            opens[duty.key] = duty.start - timedelta(minutes=rules.sign_in_window_minutes)
+            closes[duty.key] = duty.end + timedelta(minutes=rules.missed_sign_out_minutes)
     matched: dict[DutyKey, list[Event]] = {}
     leftovers: dict[int, list[Event]] = {}
     for user_id, raw in events_by_user.items():
         events = sorted(raw, key=_event_order)
         mine = by_user.get(user_id, [])
         for event in (e for e in events if e.action == SIGN_IN):
-            fits = [d for d in mine if d.start - window <= event.at <= d.end]
+            fits = [d for d in mine if opens[d.key] <= event.at <= d.end]
             if fits:
                 best = min(fits, key=lambda d: (abs(event.at - d.start), d.start))
                 matched.setdefault(best.key, []).append(event)
@@ -65,7 +70,7 @@ def match_events(
                 leftovers.setdefault(user_id, []).append(event)
         signed_in = set(matched)
         for event in (e for e in events if e.action != SIGN_IN):
-            fits = [d for d in mine if d.start <= event.at <= d.end + missed]
+            fits = [d for d in mine if d.start <= event.at <= closes[d.key]]
             if fits:
                 best = min(
                     fits,
@@ -199,8 +204,12 @@ def _replace(
 def _forced(
     base: DutyOutcome, status: str, late: int, early: int, credited: int, settings: PolicySettings
 ) -> DutyOutcome:
-    """A counselor's status wins; minutes that contradict it are dropped."""
-    late = late if status in (DutyStatus.late, DutyStatus.late_early) else 0
+    """A counselor's status wins; minutes that contradict it are dropped.
+
+    漏签退 keeps a late sign-in: one duty can be late and missed sign-out at once (SPEC §3).
+    """
+    keeps_late = (DutyStatus.late, DutyStatus.late_early, DutyStatus.missed_sign_out)
+    late = late if status in keeps_late else 0
     early = early if status in (DutyStatus.early, DutyStatus.late_early) else 0
     if status == DutyStatus.absent or (
         status == DutyStatus.missed_sign_out and settings.missed_sign_out_credits_zero
@@ -215,6 +224,7 @@ def classify_extra(
     *,
     user_id: int = 0,
     now: datetime | None = None,
+    settings_for: SettingsFor | None = None,
 ) -> list[DutyOutcome]:
     """Pair unscheduled sign-ins and sign-outs into extra duties (加班, 第六条四).
 
@@ -222,21 +232,28 @@ def classify_extra(
     closes the open sign-in of the same local day; repeated scans keep the first sign-in and
     the last sign-out; a sign-in left open past the missed window is 漏签退 with no credit.
     A sign-out with nothing to close is dropped: there is no start to credit from.
+    With ``settings_for``, the missed window is the one in force at each sign-in.
     """
     if isinstance(events, Mapping):
         return [
             outcome
             for uid in sorted(events)
-            for outcome in classify_extra(events[uid], settings, user_id=uid, now=now)
+            for outcome in classify_extra(
+                events[uid], settings, user_id=uid, now=now, settings_for=settings_for
+            )
         ]
-    missed = timedelta(minutes=settings.missed_sign_out_minutes)
+
+    def missed_at(start: datetime) -> timedelta:
+        rules = settings_for(start) if settings_for else settings
+        return timedelta(minutes=rules.missed_sign_out_minutes)
+
     pairs: list[list[datetime | None]] = []  # [sign_in, sign_out]
     for event in sorted(events, key=_event_order):
         day = to_local(event.at).date()
         last = pairs[-1] if pairs else None
         same_day = last is not None and to_local(last[0]).date() == day
         if event.action == SIGN_IN:
-            if same_day and last[1] is None and event.at - last[0] <= missed:
+            if same_day and last[1] is None and event.at - last[0] <= missed_at(last[0]):
                 continue  # a repeated scan: the first sign-in counts
             pairs.append([event.at, None])
         elif same_day:
@@ -248,7 +265,7 @@ def classify_extra(
             outcomes.append(
                 DutyOutcome(duty, EXTRA, 0, 0, _minutes(sign_out - sign_in), sign_in, sign_out)
             )
-        elif now is not None and now < sign_in + missed:
+        elif now is not None and now < sign_in + missed_at(sign_in):
             outcomes.append(DutyOutcome(duty, IN_PROGRESS, sign_in_at=sign_in))
         else:
             outcomes.append(DutyOutcome(duty, DutyStatus.missed_sign_out.value, sign_in_at=sign_in))
@@ -265,15 +282,36 @@ _ATTENDED = (
 )
 
 
+_LATE = (DutyStatus.late, DutyStatus.late_early)
+
+
+def counts_late(outcome: DutyOutcome) -> bool:
+    """Whether a duty counts once in 迟到 (SPEC §3: from the late sign-in on, marks add up).
+
+    A late sign-in counts while the duty is still under way and when it ends as 漏签退 too,
+    so the door, /me and every list agree the moment the sign-in is recorded.
+    """
+    if outcome.duty.extra:
+        return False
+    if outcome.status in _LATE:
+        return True
+    return outcome.late_minutes > 0 and outcome.status in (
+        IN_PROGRESS,
+        DutyStatus.missed_sign_out,
+    )
+
+
 def summarize(outcomes: Iterable[DutyOutcome]) -> AttendanceSummary:
-    """Counts for one person; undecided duties are left out, extra duties are not 'expected'."""
+    """Counts for one person; undecided duties are not 'expected', but a late sign-in counts."""
     counts = dict.fromkeys(AttendanceSummary.__dataclass_fields__, 0)
     for outcome in outcomes:
         status = outcome.status
+        if counts_late(outcome):
+            counts["late"] += 1
+            counts["late_minutes"] += outcome.late_minutes
         if status in _UNDECIDED:
             continue
         counts["credited_minutes"] += outcome.credited_minutes
-        counts["late_minutes"] += outcome.late_minutes
         if status == DutyStatus.missed_sign_out:
             counts["missed_sign_out"] += 1  # 漏签退 counts whether the duty was scheduled or not
         if outcome.duty.extra:
@@ -282,7 +320,6 @@ def summarize(outcomes: Iterable[DutyOutcome]) -> AttendanceSummary:
         counts["expected"] += 1
         counts["attended"] += status in _ATTENDED
         counts["normal"] += status == DutyStatus.normal
-        counts["late"] += status in (DutyStatus.late, DutyStatus.late_early)
         counts["early"] += status in (DutyStatus.early, DutyStatus.late_early)
         counts["absent"] += status == DutyStatus.absent
         counts["leave"] += status == DutyStatus.leave

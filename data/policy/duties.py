@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import holidays
 
-from data.policy.types import Duty, OverrideSpec, ShiftSpec
+from data.policy.types import Duty, OverrideSpec, Period, ShiftSpec, ShiftTimes
 from data.timeutil import LOCAL_TZ
 
 # Fallback for holidays versions without `weekend_workdays`: the day-off names carry the
@@ -88,10 +88,64 @@ def _at(day: date, start: time, end: time) -> tuple[datetime, datetime]:
     return begin, finish
 
 
+def dated_shift_specs(
+    shift_id: int,
+    weekday: int,
+    times: Iterable[ShiftTimes],
+    periods: Iterable[Period],
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+) -> list[ShiftSpec]:
+    """One shift's versions and assignment periods → specs over disjoint date ranges.
+
+    Each spec covers a stretch of days on which both the shift's times and the people on it are
+    constant, so the engine needs no notion of dates beyond ``ShiftSpec.in_force``.
+    """
+    times = sorted(times, key=lambda t: t.valid_from or date.min)
+    periods = list(periods)
+    cuts: set[date] = {valid_from or date.min}
+    cuts.update(t.valid_from for t in times if t.valid_from is not None)
+    for period in periods:
+        if period.valid_from is not None:
+            cuts.add(period.valid_from)
+        if period.valid_to is not None and period.valid_to < date.max:
+            cuts.add(period.valid_to + timedelta(days=1))
+    first = valid_from or date.min
+    last = valid_to or date.max
+    bounds = sorted(c for c in cuts if first <= c <= last)
+    specs: list[ShiftSpec] = []
+    for index, lo in enumerate(bounds):
+        hi = bounds[index + 1] - timedelta(days=1) if index + 1 < len(bounds) else last
+        current = [t for t in times if (t.valid_from or date.min) <= lo]
+        if not current:
+            continue
+        version = current[-1]
+        users = tuple(
+            sorted(
+                p.user_id
+                for p in periods
+                if (p.valid_from or date.min) <= lo and (p.valid_to or date.max) >= hi
+            )
+        )
+        specs.append(
+            ShiftSpec(
+                shift_id,
+                weekday,
+                version.start,
+                version.end,
+                version.place,
+                users,
+                None if lo == date.min else lo,
+                None if hi == date.max else hi,
+            )
+        )
+    return specs
+
+
 def _weekly(day: date, shifts: Iterable[ShiftSpec]) -> dict[tuple[int, int | None], Duty]:
     duties: dict[tuple[int, int | None], Duty] = {}
     for shift in shifts:
-        if shift.weekday != day.isoweekday():
+        if shift.weekday != day.isoweekday() or not shift.in_force(day):
             continue
         begin, finish = _at(day, shift.start, shift.end)
         for user_id in shift.user_ids:
@@ -104,7 +158,7 @@ def _weekly(day: date, shifts: Iterable[ShiftSpec]) -> dict[tuple[int, int | Non
 def _apply(
     duties: dict[tuple[int, int | None], Duty],
     override: OverrideSpec,
-    shifts_by_id: dict[int, ShiftSpec],
+    shifts_by_id: dict[int, list[ShiftSpec]],
 ) -> None:
     """Apply one override to the day's duties, in place; an override that matches nothing is a no-op."""
     day = override.on
@@ -122,7 +176,8 @@ def _apply(
                 override.user_id, day, old.shift_id, old.start, old.end, old.place
             )
     elif override.kind == "extra" and override.user_id is not None:
-        shift = shifts_by_id.get(override.shift_id) if override.shift_id is not None else None
+        versions = shifts_by_id.get(override.shift_id, []) if override.shift_id is not None else []
+        shift = next((v for v in versions if v.in_force(day)), versions[-1] if versions else None)
         start = override.start or (shift.start if shift else None)
         end = override.end or (shift.end if shift else None)
         if start is None or end is None:
@@ -154,7 +209,9 @@ def expected_duties(
     if last < start:
         return []
     shifts = list(shifts)
-    shifts_by_id = {s.shift_id: s for s in shifts}
+    shifts_by_id: dict[int, list[ShiftSpec]] = {}
+    for spec in shifts:
+        shifts_by_id.setdefault(spec.shift_id, []).append(spec)
     skipped = non_duty_days(start, last, breaks) | makeup_workdays(start, last)
     by_day: dict[date, list[OverrideSpec]] = {}
     for override in overrides:

@@ -4,10 +4,46 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 CHECKIN_MODES = ("poster", "kiosk", "both")
+# Settings that judge one duty: a change applies to duties that start after it (SPEC §3 "The
+# record holds"), so the past keeps the values in force when it happened.
+PER_DUTY_FIELDS = (
+    "sign_in_window_minutes",
+    "grace_minutes",
+    "missed_sign_out_minutes",
+    "missed_sign_out_credits_zero",
+)
+# Settings that judge a semester's totals: they apply at once, after a preview of who changes.
+TOTALS_FIELDS = (
+    "late_info",
+    "late_warning",
+    "late_critical",
+    "absence_warning",
+    "absence_critical",
+    "attendance_max",
+    "late_penalty",
+    "absence_penalty",
+    "missed_sign_out_penalty",
+    "early_penalty",
+    "records_max",
+    "meetings_max",
+    "meeting_absence_penalty",
+    "counselor_max",
+    "peer_max",
+    "excellent_min",
+    "qualified_min",
+    "excellent_quota",
+    "hourly_rate",
+    "monthly_cap_hours",
+    "grade_factors",
+)
+EPOCHS_KEY = "per_duty_epochs"
 
 
 class SettingsError(ValueError):
@@ -129,3 +165,114 @@ def _validate(s: PolicySettings) -> None:
 
 
 DEFAULTS = PolicySettings()
+
+
+def per_duty_values(settings: PolicySettings) -> dict[str, Any]:
+    """The per-duty fields of ``settings``, every one pinned (defaults included)."""
+    return {name: getattr(settings, name) for name in PER_DUTY_FIELDS}
+
+
+# The settings in force for a duty starting at a moment (SettingsHistory.for_duty).
+SettingsFor = Callable[[datetime], PolicySettings]
+
+
+class Epoch(NamedTuple):
+    """Per-duty values in force for duties starting at or after ``effective_from`` (None = always)."""
+
+    effective_from: datetime | None
+    values: dict[str, Any]
+
+
+def _aware(moment: datetime) -> datetime:
+    # Stored instants are UTC; a naive one (SQLite) is UTC too.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+_BEGINNING = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SettingsHistory:
+    """The current settings plus the per-duty values in force over time (SPEC §3).
+
+    ``epochs`` is sorted by ``effective_from`` (the first may be None: since always). No epochs
+    means the current values have always applied. The last epoch in force is always read from
+    ``current``, so the newest per-duty values cannot disagree with the settings form.
+    """
+
+    current: PolicySettings = DEFAULTS
+    epochs: tuple[Epoch, ...] = ()
+    _starts: tuple[datetime, ...] = field(default=(), init=False, repr=False, compare=False)
+    _resolved: tuple[PolicySettings, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        epochs = tuple(
+            Epoch(
+                None if e.effective_from is None else _aware(e.effective_from),
+                {**per_duty_values(DEFAULTS), **dict(e.values)},
+            )
+            for e in self.epochs
+        )
+        epochs = tuple(sorted(epochs, key=lambda e: e.effective_from or _BEGINNING))
+        object.__setattr__(self, "epochs", epochs)
+        object.__setattr__(self, "_starts", tuple(e.effective_from or _BEGINNING for e in epochs))
+        # Resolved once: for_duty runs for every duty of a semester.
+        resolved = [self.current.replace(**e.values) for e in epochs[:-1]]
+        object.__setattr__(self, "_resolved", (*resolved, self.current) if epochs else ())
+
+    def for_duty(self, start: datetime) -> PolicySettings:
+        """The current settings with the per-duty values in force at ``start``."""
+        if not self.epochs:
+            return self.current
+        index = bisect_right(self._starts, _aware(start)) - 1
+        # Before the first recorded epoch: the earliest values known are the best guess.
+        return self._resolved[max(index, 0)]
+
+    def saved(self, new: PolicySettings, at: datetime) -> SettingsHistory:
+        """The history after saving ``new`` at ``at``: changed per-duty values apply from ``at``."""
+        old, fresh = per_duty_values(self.current), per_duty_values(new)
+        if old == fresh:
+            return SettingsHistory(new, self.epochs)
+        at = _aware(at)
+        epochs = self.epochs or (Epoch(None, old),)
+        # The epoch in force until now holds exactly the values that were in force (current).
+        last = epochs[-1].effective_from
+        if last is None or last < at:
+            epochs = (*epochs[:-1], Epoch(last, old))
+        kept = tuple(e for e in epochs if e.effective_from is None or e.effective_from < at)
+        if not kept:
+            kept = (Epoch(None, old),)
+        return SettingsHistory(new, (*kept, Epoch(at, fresh)))
+
+    def applied_from(self, at: datetime) -> SettingsHistory:
+        """The current per-duty values applied to every duty starting at or after ``at``."""
+        at = _aware(at)
+        kept = tuple(e for e in self.epochs if e.effective_from is None or e.effective_from < at)
+        values = per_duty_values(self.current)
+        if not kept or kept[-1].values == values:
+            return SettingsHistory(self.current, kept if len(kept) > 1 else ())
+        return SettingsHistory(self.current, (*kept, Epoch(at, values)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The current settings plus the epochs under ``EPOCHS_KEY`` (omitted when none)."""
+        values = self.current.to_dict()
+        if self.epochs:
+            values[EPOCHS_KEY] = [
+                {
+                    "from": None if e.effective_from is None else e.effective_from.isoformat(),
+                    "values": dict(e.values),
+                }
+                for e in self.epochs
+            ]
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> SettingsHistory:
+        """The history from stored JSON; a store without epochs has one set of values."""
+        values = values or {}
+        epochs = []
+        for raw in values.get(EPOCHS_KEY) or ():
+            start = raw.get("from")
+            known = {k: v for k, v in dict(raw.get("values") or {}).items() if k in PER_DUTY_FIELDS}
+            epochs.append(Epoch(None if start is None else datetime.fromisoformat(start), known))
+        return cls(PolicySettings.from_dict(values), tuple(epochs))

@@ -14,7 +14,11 @@ IN_PROGRESS = "in_progress"
 
 @dataclass(frozen=True)
 class ShiftSpec:
-    """One weekly shift; weekday 1 = Monday … 7 = Sunday; end ≤ start means it ends next day."""
+    """One weekly shift; weekday 1 = Monday … 7 = Sunday; end ≤ start means it ends next day.
+
+    ``valid_from``/``valid_to`` (inclusive, None = open) bound the days it gives duties: a
+    dated schedule is several specs of one shift id over disjoint date ranges.
+    """
 
     shift_id: int
     weekday: int
@@ -22,6 +26,32 @@ class ShiftSpec:
     end: time
     place: str
     user_ids: tuple[int, ...]
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    def in_force(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+@dataclass(frozen=True)
+class ShiftTimes:
+    """A shift's start, end and place from ``valid_from`` on (None = from its beginning)."""
+
+    valid_from: date | None
+    start: time
+    end: time
+    place: str
+
+
+@dataclass(frozen=True)
+class Period:
+    """One person on a shift from ``valid_from`` to ``valid_to`` (inclusive, None = open)."""
+
+    user_id: int
+    valid_from: date | None = None
+    valid_to: date | None = None
 
 
 @dataclass(frozen=True)
