@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
-from flask import abort, current_app, g, request
+from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
@@ -59,23 +57,6 @@ def load_user(user_id: str) -> User | None:
     except ValueError:
         return None
     return user if user is not None and user.active else None
-
-
-def roles_required(*roles: Role) -> Callable:
-    """Refuse the view (403) unless the logged-in user has one of ``roles``."""
-
-    def decorator(view: Callable) -> Callable:
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
 
 
 def client_ip() -> str:

@@ -1,5 +1,7 @@
 """The check-in blueprint: login, the door, and the assistant's own page."""
 
+from importlib import import_module
+
 from flask import Blueprint
 
 bp = Blueprint("checkin", __name__, template_folder="templates")
@@ -13,31 +15,34 @@ def localtime(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_local(moment).strftime(fmt) if moment else ""
 
 
-# Views register themselves on bp when their module is imported.
-from checkin import (  # noqa: E402,F401
-    admin_accounts,
-    admin_assessment,
-    admin_audit,
-    admin_corrections,
-    admin_leave,
-    admin_meetings,
-    admin_nav,
-    admin_people,
-    admin_recruit,
-    admin_schedule,
-    admin_schedule_edit,
-    admin_schedule_import,
-    admin_semester,
-    admin_settings,
-    admin_stipend,
-    apply,
-    auth,
-    directory,
-    door,
-    kiosk,
-    leave,
-    me,
-    peer_review,
-    posters,
-    summaries,
+# Views register themselves on bp when their module is imported: the door, the assistant's
+# own pages and the workbench, each a package of one module per workflow.
+VIEW_MODULES = (
+    "auth",
+    "door",  # door
+    "kiosk",  # door
+    "posters",  # door
+    "me",  # me
+    "apply",  # me
+    "directory",  # me
+    "peer_review",  # me
+    "summaries",  # me
+    "leave",  # admin-a (the assistant's leave requests)
+    "admin_nav",  # admin
+    "admin_accounts",  # admin-a
+    "admin_audit",  # admin-a
+    "admin_semester",  # admin-a
+    "admin_settings",  # admin-a
+    "admin_corrections",  # admin-a
+    "admin_leave",  # admin-a
+    "admin_assessment",  # admin-b
+    "admin_meetings",  # admin-b
+    "admin_people",  # admin-b
+    "admin_recruit",  # admin-b
+    "admin_stipend",  # admin-b
+    "admin_schedule",  # admin-b
+    "admin_schedule_edit",  # admin-b
+    "admin_schedule_import",  # admin-b
 )
+for _module in VIEW_MODULES:
+    import_module(f"checkin.{_module}")

@@ -12,14 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from checkin import bp
-from checkin.admin_nav import section
+from checkin.access import roles_required
 from checkin.admin_recruit import audit, own_user, team_id
 from data.audit import snapshot
 from data.importers import USERNAME_RE, new_password
 from data.models import ROLE_LABELS, Role, User
-from web import get_session, roles_required
-
-section("checkin.accounts", "账号管理")
+from web import get_session
 
 ACCOUNT_FIELDS = ("username", "name", "role", "active", "must_change_password")
 NAME_MAX = 50

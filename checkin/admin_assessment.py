@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_common import (
+from checkin.access import roles_required
+from checkin.common import (
     audit,
     clean_text,
     form_semester,
@@ -32,7 +33,6 @@ from checkin.admin_common import (
     team_semesters,
     xlsx_response,
 )
-from checkin.admin_nav import section
 from data.audit import snapshot
 from data.export import report_frames
 from data.models import (
@@ -47,15 +47,13 @@ from data.models import (
     User,
 )
 from data.report import MemberReport, build_report, members_of
-from web import get_session, now, roles_required
+from web import get_session, now
 
 READERS = (Role.counselor, Role.leadership)
 OPEN_ACTIONS = ("assessment.open", "assessment.close")
 REASON_MIN = 4
 REASON_MAX = 500
 OVERRIDE_FIELDS = ("grade", "override_grade", "override_reason", "overridden_by_id")
-
-section("checkin.assessment", "考核", roles=("counselor", "leadership"))
 
 
 def assessment_open(db: Session, semester: Semester) -> bool:

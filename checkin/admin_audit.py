@@ -11,12 +11,10 @@ from flask_login import current_user
 from sqlalchemy import Select, func, select
 
 from checkin import bp
-from checkin.admin_nav import section
+from checkin.access import roles_required
 from data.models import AuditLog, Role, User
 from data.timeutil import local_to_utc, to_local
-from web import get_session, roles_required
-
-section("checkin.audit_log", "审计日志")
+from web import get_session
 
 PER_PAGE = 50
 VALUE_MAX = 60  # long texts are cut in the list; the full value stays in the database

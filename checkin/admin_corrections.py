@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
+from checkin.access import condition, roles_required
 from checkin.admin_leave import (
     MAX_ID,
     Refused,
@@ -31,14 +32,13 @@ from checkin.admin_leave import (
     team_member,
     team_members,
 )
-from checkin.admin_nav import section
 from checkin.admin_semester import Locked, ensure_unlocked
 from data.attendance import semester_attendance, team_settings
 from data.audit import record, snapshot
 from data.models import DutyCorrection, DutyStatus, Role, User
 from data.policy.types import IN_PROGRESS, UPCOMING, Duty, DutyOutcome
 from data.timeutil import LOCAL_TZ, to_local
-from web import client_ip, get_session, now, roles_required
+from web import client_ip, get_session, now
 
 REASON_MIN = 4
 RECENT_SHOWN = 30
@@ -72,7 +72,7 @@ def _may_correct() -> bool:
     return False
 
 
-section("checkin.corrections", "补签", roles=("counselor", "leader"), when=_may_correct)
+condition("checkin.corrections")(_may_correct)
 
 
 def _guard() -> None:

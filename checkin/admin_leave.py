@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_nav import section
+from checkin.access import roles_required
 from checkin.admin_semester import LOCKED_MESSAGE, MAX_ID, Locked, ensure_unlocked
 from data.attendance import duties_on
 from data.audit import record, snapshot
@@ -33,9 +33,7 @@ from data.models import (
 )
 from data.policy.types import Duty
 from data.timeutil import to_local
-from web import client_ip, get_session, now, roles_required
-
-section("checkin.leave_queue", "请假审批")
+from web import client_ip, get_session, now
 
 WEEKDAYS = "一二三四五六日"
 REASON_MAX = 500

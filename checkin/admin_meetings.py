@@ -16,10 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_common import (
-    EDITORS,
+from checkin.access import EDITORS, VIEWERS, roles_required
+from checkin.common import (
     MAX_ID,
-    VIEWERS,
     audit,
     clean_text,
     form_semester,
@@ -27,7 +26,6 @@ from checkin.admin_common import (
     pick_semester,
     team_semesters,
 )
-from checkin.admin_nav import section
 from data.models import (
     PRESENCE_LABELS,
     Meeting,
@@ -40,13 +38,11 @@ from data.models import (
     User,
 )
 from data.report import members_of
-from web import get_session, roles_required
+from web import get_session
 
 TOPIC_MAX = 100
 MINUTES_MAX = 20000
 ORGANIZERS = ("学院", "学校")
-
-section("checkin.meetings", "例会与培训", roles=("leader", "counselor", "leadership"))
 
 
 def _parse_day(raw: str | None) -> date | None:

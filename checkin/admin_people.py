@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from checkin import bp
-from checkin.admin_nav import section
+from checkin.access import roles_required
 from checkin.admin_recruit import (
     APPOINTMENT_FIELDS,
     audit,
@@ -47,9 +47,7 @@ from data.models import (
 )
 from data.policy.lifecycle import DISMISSAL_LABELS, dismissal_proposals, resignation_notice_ok
 from data.report import build_report
-from web import get_session, now, roles_required
-
-section("checkin.people", "离任管理")
+from web import get_session, now
 
 SERVING = (Stage.trial, Stage.appointed)
 LEFT = (Stage.dismissed, Stage.resigned)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from checkin import bp
-from checkin.admin_nav import section
+from checkin.access import roles_required
 from data.attendance import team_settings
 from data.audit import snapshot
 from data.importers import ROSTER_COLUMNS, ROSTER_OPTIONAL, ImportFileError, import_roster
@@ -39,7 +39,7 @@ from data.models import (
 from data.policy.lifecycle import trial_due, trial_end
 from data.tabular import TableError, read_table
 from data.timeutil import local_today
-from web import audit, get_session, now, roles_required
+from web import audit, get_session, now
 
 # Marks an appointment made before the trial month was over (第四条 "试用一个月"), so lists flag it.
 EARLY_MARK = "【提前转正】"
@@ -164,7 +164,6 @@ def change_stage(
 
 # --- Review list -------------------------------------------------------------------------
 
-section("checkin.recruit", "招聘审核")
 
 # action → (allowed from-stages, to-stage, label, reason required)
 TRANSITIONS: dict[str, tuple[tuple[Stage, ...], Stage, str, bool]] = {

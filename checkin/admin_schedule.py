@@ -29,12 +29,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_common import (  # noqa: F401  (re-exported for older imports)
-    EDITORS,
+from checkin.access import EDITORS, MEMBERS, VIEWERS, roles_required
+from checkin.common import (
     MAX_ID,
-    MEMBER_ROLES,
     REASON_MAX,
-    VIEWERS,
     audit,
     clean_text,
     form_semester,
@@ -43,9 +41,7 @@ from checkin.admin_common import (  # noqa: F401  (re-exported for older imports
     pick_semester,
     team_member,
     team_semesters,
-    xlsx_response,
 )
-from checkin.admin_nav import section
 from data.attendance import duties_on
 from data.importers import parse_clock
 from data.models import (
@@ -62,7 +58,7 @@ from data.services.schedule import (
     shifts_of,
 )
 from data.timeutil import local_today
-from web import get_session, now, roles_required
+from web import get_session, now
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 STASH_NAME = re.compile(r"\d+-[0-9a-f]{32}\.(xlsx|csv)")
@@ -73,8 +69,6 @@ OVERRIDE_LABELS = {
     OverrideKind.extra: "临时任务",
     OverrideKind.cancel: "取消",
 }
-
-section("checkin.schedule", "值班安排", roles=("leader", "counselor", "leadership"))
 
 
 # --- Schedule reading ---------------------------------------------------------------------
@@ -200,7 +194,7 @@ def schedule():
             .where(
                 User.team_id == current_user.team_id,
                 User.active.is_(True),
-                User.role.in_(MEMBER_ROLES),
+                User.role.in_(MEMBERS),
             )
             .order_by(User.username)
         ).all()

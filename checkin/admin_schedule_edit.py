@@ -17,15 +17,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_common import (
-    EDITORS,
-    MAX_ID,
-    REASON_MAX,
-    clean_text,
-    form_semester,
-    parse_id,
-    team_member,
-)
+from checkin.access import EDITORS, roles_required
 from checkin.admin_schedule import (
     PREVIEW_ROWS,
     WEEKDAYS,
@@ -36,6 +28,7 @@ from checkin.admin_schedule import (
     refuse_locked,
     shift_label,
 )
+from checkin.common import MAX_ID, REASON_MAX, clean_text, form_semester, parse_id, team_member
 from data.importers import parse_clock
 from data.models import (
     Place,
@@ -55,7 +48,7 @@ from data.services.schedule import (
     preview,
 )
 from data.timeutil import local_today
-from web import audit, get_session, now, roles_required
+from web import audit, get_session, now
 
 
 def from_day(semester: Semester) -> date | None:

@@ -19,13 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_common import (
-    EDITORS,
-    VIEWERS,
-    form_semester,
-    pick_semester,
-    xlsx_response,
-)
+from checkin.access import EDITORS, VIEWERS, roles_required
 from checkin.admin_schedule import (
     STASH_NAME,
     UPLOAD_MAX,
@@ -36,6 +30,7 @@ from checkin.admin_schedule import (
     schedule_view_day,
 )
 from checkin.admin_schedule_edit import confirmed, from_day
+from checkin.common import form_semester, pick_semester, xlsx_response
 from data.importers import SCHEDULE_COLUMNS, ImportFileError, import_schedule
 from data.models import (
     Place,
@@ -43,7 +38,7 @@ from data.models import (
     User,
 )
 from data.timeutil import local_today
-from web import audit, get_session, now, roles_required
+from web import audit, get_session, now
 
 # --- Import / export ----------------------------------------------------------------------
 

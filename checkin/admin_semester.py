@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_nav import section
+from checkin.access import roles_required
 from data.audit import record, snapshot
 from data.models import AuditLog, Role, Semester
 from data.timeutil import local_today
-from web import client_ip, get_session, now, roles_required
+from web import client_ip, get_session, now
 
 LOCKED_MESSAGE = "本学期考核已锁定，如需修改请先解锁"
 UNLOCK_REASON_MIN = 4
@@ -68,8 +68,6 @@ def finalize_refusal(semester: Semester, today: date) -> str | None:
         f"（{first.month} 月 {first.day} 日起可以结束考核并锁定）"
     )
 
-
-section("checkin.semesters", "学期锁定")
 
 FIELDS = ("name", "finalized_at")
 

@@ -20,8 +20,8 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 
 from checkin import bp
+from checkin.access import roles_required
 from checkin.admin_leave import Refused, clean_reason
-from checkin.admin_nav import section
 from checkin.admin_recruit import audit, team_id
 from data.attendance import current_semester, team_settings_history
 from data.models import Role, Semester, TeamSettings
@@ -37,9 +37,7 @@ from data.policy.settings import (
 from data.policy.types import DutyOutcome
 from data.report import SemesterReport, build_report, grade_label
 from data.timeutil import local_to_utc, local_today, to_local
-from web import get_session, now, roles_required
-
-section("checkin.settings", "规则设置")
+from web import get_session, now
 
 
 @dataclass(frozen=True)

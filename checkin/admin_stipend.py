@@ -19,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_common import (
+from checkin.access import roles_required
+from checkin.common import (
     audit,
     form_semester,
     parse_id,
@@ -27,12 +28,11 @@ from checkin.admin_common import (
     team_semesters,
     xlsx_response,
 )
-from checkin.admin_nav import section
 from data.attendance import team_settings
 from data.export import SHEETS
 from data.models import GRADE_LABELS, Grade, Role, Semester, Stipend, StipendStatus, User
 from data.report import build_report
-from web import get_session, now, roles_required
+from web import get_session, now
 
 READERS = (Role.counselor, Role.leadership)
 CENT = Decimal("0.01")
@@ -48,8 +48,6 @@ TRANSITIONS = {
 }
 FINANCE_COLUMNS = SHEETS["补贴"]  # 学号, 姓名, 工时(小时), 等级, 金额(元)
 BANK_COLUMNS = ["学号", "姓名", "金额", "备注"]
-
-section("checkin.stipend", "补贴", roles=("counselor", "leadership"))
 
 
 def _rows(db: Session, semester: Semester) -> list[Stipend]:

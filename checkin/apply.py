@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from checkin import bp
+from checkin.access import roles_required
 from checkin.admin_recruit import (
     DEGREES,
     POLITICAL,
@@ -23,7 +24,7 @@ from checkin.admin_recruit import (
 )
 from data.audit import snapshot
 from data.models import STAGE_LABELS, Appointment, AppointmentEvent, Role, Stage, User
-from web import get_session, now, roles_required
+from web import get_session, now
 
 PROFILE = ("degree_level", "grade", "political_status", "hardship")
 EXPERIENCE_MAX = 2000

@@ -17,19 +17,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
-from checkin.admin_common import EDITORS, MAX_ID, audit, xlsx_response
-from checkin.admin_nav import section
+from checkin.access import EDITORS, roles_required
+from checkin.common import MAX_ID, audit, xlsx_response
 from data.importers import PHONE_RE, QQ_RE
 from data.models import Role, User
-from web import get_session, roles_required
+from web import get_session
 
 COLUMNS = ("姓名", "岗位", "手机", "QQ", "年级")
 FIELDS = ("post", "phone", "qq", "grade")  # the only attributes an edit may touch
 READERS = (Role.assistant, Role.leader, Role.counselor)
 LISTED = (Role.assistant, Role.leader, Role.counselor)  # leadership is not part of the 助管团
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-section("checkin.directory", "通讯录", roles=("leader", "counselor"))
 
 
 def _people(db: Session) -> list[User]:

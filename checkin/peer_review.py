@@ -14,17 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkin import bp
+from checkin.access import roles_required
 from checkin.admin_assessment import assessment_open, parse_score
-from checkin.admin_common import audit, locked_message, team_semesters
-from checkin.admin_nav import section
+from checkin.common import audit, locked_message, team_semesters
 from data.models import Evaluation, EvaluationKind, Role, Semester, User
 from data.report import members_of
-from web import get_session, now, roles_required
+from web import get_session, now
 
 PEER_MAX = 10
 RATERS = (Role.assistant, Role.leader)  # the 团长 is an assistant too
-
-section("checkin.peer_review", "同学互评", roles=("leader",))
 
 
 def open_semester(db: Session) -> Semester | None:

@@ -16,12 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from checkin import bp
+from checkin.access import roles_required
 from checkin.poster_render import INSTRUCTION, WARNING, Poster, qr_svg, render_pdf, render_png
 from checkin.tokens import make_kiosk_link, make_poster_token
 from data.attendance import team_settings
 from data.models import Place, Role
 from data.timeutil import to_local
-from web import audit, get_session, now, roles_required
+from web import audit, get_session, now
 
 # Keeps the poster title on one line at a readable size (the column allows 50).
 PLACE_NAME_MAX = 20

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from data.facts import semester_on
 from data.models import (
     Appointment,
     CheckEvent,
@@ -220,14 +221,8 @@ def duties_on(
 
 
 def current_semester(session: Session, team_id: int | None, today: date) -> Semester | None:
-    """The team's semester that contains ``today``, if any."""
-    if team_id is None:
-        return None
-    return session.scalar(
-        select(Semester).where(
-            Semester.team_id == team_id, Semester.start <= today, Semester.end >= today
-        )
-    )
+    """The team's semester that contains ``today``, if any (see ``data.facts.semester_on``)."""
+    return semester_on(session, team_id, today)
 
 
 def semester_attendance(

@@ -1,9 +1,10 @@
-"""Helpers shared by the workbench's management pages: semester picking, ids, team members,
-the lock check, Excel downloads and free text."""
+"""Helpers shared by the Flask views: ids, dates and free text from forms, semester picking,
+team members, the lock check and Excel downloads — one copy of each."""
 
 from __future__ import annotations
 
 import io
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -14,9 +15,10 @@ from flask import (
     request,
 )
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from checkin.access import MEMBERS
+from data import facts
 from data.attendance import current_semester
 from data.models import (
     Role,
@@ -28,9 +30,6 @@ from web import audit, now
 
 MAX_ID = 2**31 - 1  # larger ids cannot exist and would overflow the driver's integer type
 REASON_MAX = 500
-EDITORS = (Role.leader, Role.counselor)
-VIEWERS = (Role.leader, Role.counselor, Role.leadership)
-MEMBER_ROLES = (Role.assistant, Role.leader)  # who can be put on duty
 
 __all__ = ["audit"]  # re-exported: the management pages write audit entries through it
 
@@ -45,10 +44,8 @@ def parse_id(raw: Any) -> int | None:
 
 
 def team_semesters(db: Session) -> list[Semester]:
-    if current_user.team_id is None:
-        return []
-    query = select(Semester).where(Semester.team_id == current_user.team_id)
-    return list(db.scalars(query.order_by(Semester.start.desc())))
+    """The logged-in user's team's semesters, newest first."""
+    return facts.team_semesters(db, current_user.team_id)
 
 
 def pick_semester(db: Session, raw: str | None) -> Semester | None:
@@ -74,7 +71,7 @@ def form_semester(db: Session) -> Semester:
     return semester
 
 
-def team_member(db: Session, raw: Any, roles: tuple[Role, ...] = MEMBER_ROLES) -> User | None:
+def team_member(db: Session, raw: Any, roles: tuple[Role, ...] = MEMBERS) -> User | None:
     """An active user of the current team with one of ``roles``, or None."""
     user_id = parse_id(raw)
     user = db.get(User, user_id) if user_id else None
@@ -116,6 +113,14 @@ def xlsx_response(sheets: dict[str, pd.DataFrame], filename: str) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"  # personal data
     return response
+
+
+def parse_day(raw: Any) -> date | None:
+    """A YYYY-MM-DD date from form/query text, or None."""
+    try:
+        return date.fromisoformat(str(raw or "").strip()[:10])
+    except ValueError:
+        return None
 
 
 def clean_text(raw: Any, limit: int) -> str:

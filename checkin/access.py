@@ -1,0 +1,88 @@
+"""Who may do what on the Flask side, declared once.
+
+Views name a role group in ``@roles_required(*access.GROUP)``; the workbench nav is built from
+``SECTIONS`` with the same groups, so a page and its nav entry cannot disagree. A section whose
+page is open only under a team setting names a condition (``when``), checked by the page too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, current_app
+from flask_login import current_user
+
+from data.models import Role
+from web import login_manager
+
+ON_DUTY = (Role.assistant, Role.leader)  # the door, /me, applications, peer review
+COUNSELOR = (Role.counselor,)
+EDITORS = (Role.leader, Role.counselor)  # schedule, meeting minutes and attendance
+VIEWERS = (Role.leader, Role.counselor, Role.leadership)  # schedule and meetings, read-only
+RESULTS = (Role.counselor, Role.leadership)  # assessment and stipend, read-only for leaders
+CORRECTORS = (Role.counselor, Role.leader)  # 补签: the 团长 only when the setting allows it
+DIRECTORY_READERS = (Role.assistant, Role.leader, Role.counselor)
+DIRECTORY_EDITORS = (Role.leader, Role.counselor)
+MEMBERS = (Role.assistant, Role.leader)  # who can be put on duty
+STAFF = (Role.leader, Role.counselor, Role.leadership)
+
+
+def roles_required(*roles: Role) -> Callable:
+    """Refuse the view (403) unless the logged-in user has one of ``roles``."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# The workbench nav in the order a counselor works through a term: daily first, then term
+# events, then setup. (endpoint, label, roles).
+SECTIONS: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
+    ("checkin.leave_queue", "请假审批", COUNSELOR),
+    ("checkin.corrections", "补签", CORRECTORS),
+    ("checkin.schedule", "值班安排", VIEWERS),
+    ("checkin.meetings", "例会与培训", VIEWERS),
+    ("checkin.recruit", "招聘审核", COUNSELOR),
+    ("checkin.people", "离任管理", COUNSELOR),
+    ("checkin.assessment", "考核", RESULTS),
+    ("checkin.peer_review", "同学互评", (Role.leader,)),
+    ("checkin.stipend", "补贴", RESULTS),
+    ("checkin.semesters", "学期锁定", COUNSELOR),
+    ("checkin.directory", "通讯录", DIRECTORY_EDITORS),
+    ("checkin.posters", "签到海报", COUNSELOR),
+    ("checkin.accounts", "账号管理", COUNSELOR),
+    ("checkin.settings", "规则设置", COUNSELOR),
+    ("checkin.audit_log", "审计日志", COUNSELOR),
+)
+_CONDITIONS: dict[str, Callable[[], bool]] = {}
+
+
+def condition(endpoint: str) -> Callable[[Callable[[], bool]], Callable[[], bool]]:
+    """Register a per-request condition for a section (e.g. a team setting); returns it as is."""
+
+    def register(check: Callable[[], bool]) -> Callable[[], bool]:
+        _CONDITIONS[endpoint] = check
+        return check
+
+    return register
+
+
+def sections_for(role: Role | None) -> list[tuple[str, str]]:
+    """(endpoint, label) of the sections this role may open now, in nav order."""
+    return [
+        (endpoint, label)
+        for endpoint, label, roles in SECTIONS
+        if role in roles
+        and endpoint in current_app.view_functions
+        and _CONDITIONS.get(endpoint, lambda: True)()
+    ]
