@@ -28,7 +28,7 @@ VIEW_MODULES = (
     "peer_review",  # me
     "summaries",  # me
     "leave",  # admin-a (the assistant's leave requests)
-    "admin_nav",  # admin
+    "admin.nav",  # admin
     "admin_accounts",  # admin-a
     "admin_audit",  # admin-a
     "admin_semester",  # admin-a
