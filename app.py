@@ -8,12 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, redirect, url_for
 from flask_login import current_user
-from flask_wtf.csrf import CSRFError
 
 import web
 from data.db import Database
+from web_errors import register_error_handlers
 
 ROOT = Path(__file__).resolve().parent
 
@@ -31,13 +31,8 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
-        static_folder=str(ROOT / "assets"),
-        static_url_path="/static",
-    )
+def _configure(app: Flask, config: dict[str, Any] | None) -> None:
+    """Defaults (overridable from the environment), then ``config``, then the secret key."""
     instance = Path(app.instance_path)
     app.config.from_mapping(
         DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'zhuguantong.db'}"),
@@ -60,6 +55,16 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The whole app: extensions, the Flask pages, the dashboard behind its guard, CLI, errors."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("INSTANCE_PATH", str(ROOT / "instance")),
+        static_folder=str(ROOT / "assets"),
+        static_url_path="/static",
+    )
+    _configure(app, config)
     app.json.ensure_ascii = False  # Chinese messages stay readable in JSON replies
 
     # Extensions.
@@ -69,36 +74,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.csrf.init_app(app)
     web.limiter.init_app(app)
 
-    # Blueprints.
     from checkin import bp as checkin_bp
-
-    app.register_blueprint(checkin_bp)
-
-    # Dashboard: Dash's own routes are CSRF-exempt JSON; the guard below protects them.
     from dashboard import init_dashboard
-
-    init_dashboard(app)
-
+    from dashboard.guard import protect_dashboard
     from data.cli import register_cli
 
+    app.register_blueprint(checkin_bp)
+    # Dash's own routes are CSRF-exempt JSON: the guard keeps the whole prefix behind the login.
+    init_dashboard(app)
     register_cli(app)
-
-    # Auth guard for the whole dashboard prefix, including _dash-update-component.
-    @app.before_request
-    def guard_dashboard():
-        if not request.path.startswith("/dashboard"):
-            return None
-        if not current_user.is_authenticated:
-            if request.method == "GET" and not request.path.startswith("/dashboard/_"):
-                return redirect(url_for("checkin.login", next=request.full_path.rstrip("?")))
-            return jsonify(error="请先登录。"), 401
-        if current_user.role not in web.STAFF_ROLES:
-            if request.method == "GET" and not request.path.startswith("/dashboard/_"):
-                return render_template(
-                    "error.html", code=403, message="助管账号无权查看统计面板。"
-                ), 403
-            return jsonify(error="无权访问。"), 403
-        return None
+    protect_dashboard(app)
+    register_error_handlers(app)
 
     @app.get("/")
     def index():
@@ -106,25 +92,4 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return redirect(url_for("checkin.login"))
         return redirect(web.home_url(current_user))
 
-    @app.errorhandler(429)
-    def too_many(_error):
-        message = "登录尝试次数过多，请稍等一分钟再试。忘记密码请联系兼辅老师重置。"
-        return render_template("error.html", code=429, message=message), 429
-
-    @app.errorhandler(CSRFError)
-    def csrf_failed(_error):
-        message = "页面已过期或缺少安全校验，请返回刷新后重试（签到请重新扫码）。"
-        if request.path.startswith("/dashboard/_"):
-            return jsonify(error=message), 400
-        return render_template("error.html", code=400, message=message), 400
-
-    for code, message in (
-        (403, "无权访问此页面。"),
-        (404, "页面不存在。"),
-        (405, "不支持的请求方式。"),
-    ):
-        app.register_error_handler(
-            code,
-            lambda _e, c=code, m=message: (render_template("error.html", code=c, message=m), c),
-        )
     return app

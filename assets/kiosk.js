@@ -1,4 +1,4 @@
-/* Kiosk page (checkin/templates/kiosk.html): poll /kiosk/state.json, swap the QR when the
+/* Kiosk page (checkin/templates/door/kiosk.html): poll /kiosk/state.json, swap the QR when the
    time step changes, tick the clock every second from the server's time, refresh the list.
    Plain ES5 + fetch so older door tablets run it; without fetch the page just reloads. */
 (function () {

@@ -63,7 +63,7 @@ from sqlalchemy import func, insert, select
 from werkzeug.security import generate_password_hash
 
 from bench import bare_insert
-from checkin.tokens import make_poster_token
+from checkin.door.tokens import make_poster_token
 from data.db import Database
 from data.migrate import upgrade
 from data.models import (

@@ -19,30 +19,30 @@ def localtime(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
 # own pages and the workbench, each a package of one module per workflow.
 VIEW_MODULES = (
     "auth",
-    "door",  # door
-    "kiosk",  # door
-    "posters",  # door
-    "me",  # me
-    "apply",  # me
-    "directory",  # me
-    "peer_review",  # me
-    "summaries",  # me
-    "leave",  # admin-a (the assistant's leave requests)
+    "door.views",  # door
+    "door.kiosk",  # door
+    "door.posters",  # door
+    "me.page",  # me
+    "me.apply",  # me
+    "me.directory",  # me
+    "me.peer_review",  # me
+    "me.summaries",  # me
+    "me.leave",  # me (the assistant's leave requests)
     "admin.nav",  # admin
-    "admin_accounts",  # admin-a
-    "admin_audit",  # admin-a
-    "admin_semester",  # admin-a
-    "admin_settings",  # admin-a
-    "admin_corrections",  # admin-a
-    "admin_leave",  # admin-a
-    "admin_assessment",  # admin-b
-    "admin_meetings",  # admin-b
-    "admin_people",  # admin-b
-    "admin_recruit",  # admin-b
-    "admin_stipend",  # admin-b
-    "admin_schedule",  # admin-b
-    "admin_schedule_edit",  # admin-b
-    "admin_schedule_import",  # admin-b
+    "admin.accounts",  # admin-a
+    "admin.audit",  # admin-a
+    "admin.semesters",  # admin-a
+    "admin.settings",  # admin-a
+    "admin.corrections",  # admin-a
+    "admin.leave",  # admin-a
+    "admin.assessment",  # admin-b
+    "admin.meetings",  # admin-b
+    "admin.people",  # admin-b
+    "admin.recruitment",  # admin-b
+    "admin.stipend",  # admin-b
+    "admin.schedule",  # admin-b
+    "admin.schedule_edit",  # admin-b
+    "admin.schedule_import",  # admin-b
 )
 for _module in VIEW_MODULES:
     import_module(f"checkin.{_module}")

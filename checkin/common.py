@@ -3,7 +3,8 @@ team members, the lock check and Excel downloads — one copy of each."""
 
 from __future__ import annotations
 
-import io
+import re
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import quote
@@ -12,22 +13,27 @@ import pandas as pd
 from flask import (
     Response,
     abort,
+    flash,
     request,
 )
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from checkin.access import MEMBERS
-from data import facts
+from data import facts, xlsx
 from data.attendance import current_semester
+from data.db import write_transaction
 from data.models import (
     Role,
     Semester,
     User,
 )
+from data.services import Refused
+from data.services.recruitment import target_semester
 from data.timeutil import local_today
-from web import audit, now
+from web import audit, client_ip, get_session, now
 
+DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_ID = 2**31 - 1  # larger ids cannot exist and would overflow the driver's integer type
 REASON_MAX = 500
 
@@ -82,10 +88,8 @@ def team_member(db: Session, raw: Any, roles: tuple[Role, ...] = MEMBERS) -> Use
 
 def locked_message(db: Session, semester: Semester) -> str | None:
     """The lock message when the semester's assessment is finalized, else None."""
-    try:
-        from checkin.admin_semester import Locked, ensure_unlocked
-    except ImportError:  # the finalize page is optional; the column alone still decides
-        return "本学期考核已锁定，不能再修改" if semester.finalized_at else None
+    from data.services.semesters import Locked, ensure_unlocked
+
     try:
         ensure_unlocked(db, semester.team_id, semester.start)
     except Locked as exc:
@@ -95,19 +99,7 @@ def locked_message(db: Session, semester: Semester) -> str | None:
 
 def xlsx_response(sheets: dict[str, pd.DataFrame], filename: str) -> Response:
     """A workbook download; the UTF-8 file name is given the RFC 5987 way for Chinese names."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            sheet = writer.sheets[name]
-            for column in sheet.columns:
-                width = max(len(str(c.value or "")) for c in column) + 4
-                sheet.column_dimensions[column[0].column_letter].width = min(width * 1.6, 50)
-            sheet.freeze_panes = "A2"
-    response = Response(
-        buffer.getvalue(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    response = Response(xlsx.workbook_bytes(sheets), mimetype=xlsx.MIME)
     response.headers["Content-Disposition"] = (
         f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}"
     )
@@ -116,12 +108,59 @@ def xlsx_response(sheets: dict[str, pd.DataFrame], filename: str) -> Response:
 
 
 def parse_day(raw: Any) -> date | None:
-    """A YYYY-MM-DD date from form/query text, or None."""
+    """A YYYY-MM-DD date from form/query text, or None (nothing else is accepted)."""
+    text = str(raw or "").strip()
+    if not DAY_TEXT.fullmatch(text):
+        return None
     try:
-        return date.fromisoformat(str(raw or "").strip()[:10])
+        return date.fromisoformat(text)
     except ValueError:
         return None
 
 
 def clean_text(raw: Any, limit: int) -> str:
     return " ".join(str(raw or "").split())[:limit]
+
+
+def clean_block(raw: Any, limit: int) -> str:
+    """Free text that keeps its own lines and spacing (reasons, experience), trimmed."""
+    return str(raw or "").strip()[:limit]
+
+
+def today() -> date:
+    """The local (Asia/Shanghai) date of the request's clock."""
+    return local_today(now())
+
+
+def team_id() -> int:
+    """The logged-in user's team; a staff account without a team has nothing to manage (403)."""
+    if current_user.team_id is None:
+        abort(403)
+    return current_user.team_id
+
+
+def get_own(db: Session, model: type, item_id: int, team_of: Callable[[Any], Any]) -> Any:
+    """``model`` row ``item_id`` if ``team_of(row)`` is the user's team; 404 otherwise (no leak)."""
+    tid = team_id()
+    item = db.get(model, item_id) if 0 < item_id <= MAX_ID else None
+    if item is None or team_of(item) != tid:
+        abort(404)
+    return item
+
+
+def upcoming_semester(db: Session) -> Semester | None:
+    """``?semester=<id>`` of the team (404 for others), else the running or next semester."""
+    raw = request.values.get("semester", "")
+    return pick_semester(db, raw) if raw else target_semester(db, team_id(), today())
+
+
+def perform(service: Callable[..., Any], *args: Any, **kwargs: Any) -> Any | None:
+    """``service(db, current_user, *args, at=now, ip=client, **kwargs)`` in one write
+    transaction; its result, or None after flashing its refusal (nothing is written then)."""
+    db = get_session()
+    try:
+        with write_transaction(db):
+            return service(db, current_user, *args, at=now(), ip=client_ip(), **kwargs)
+    except Refused as exc:
+        flash(str(exc), "danger")
+        return None

@@ -11,8 +11,9 @@ from flask import Flask
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import access, queries
+from dashboard import access
 from dashboard.downloads import register_downloads
+from dashboard.tables.semesters import default_semester, semester_from_search, semesters_for
 from data.models import Role
 from data.timeutil import local_today
 from web import get_session, now
@@ -122,15 +123,15 @@ def toggle_nav(clicks: int | None, is_open: bool) -> bool:
 def sync_semester(search: str | None, picked: int | None):
     """Keep the picker and the URL's ?semester= in step, so a link shows the same semester."""
     session = get_session()
-    semesters = queries.semesters_for(session, current_user)
+    semesters = semesters_for(session, current_user)
     options = [{"label": s.label, "value": s.id} for s in semesters]
     valid = {s.id for s in semesters}
     if ctx.triggered_id == "shell-semester" and picked in valid:
         chosen = picked
     else:
-        chosen = queries.semester_from_search(search)
+        chosen = semester_from_search(search)
         if chosen not in valid:
-            chosen = queries.default_semester(semesters, local_today(now()))
+            chosen = default_semester(semesters, local_today(now()))
     new_search = f"?semester={chosen}" if chosen is not None else ""
     user = f"{current_user.name} · {current_user.role.label}"
     return options, chosen, new_search, user, nav_links(new_search)

@@ -1,11 +1,23 @@
-"""Who may see which dashboard page — checked on the server in every layout and callback."""
+"""Who may see which dashboard page — checked on the server in every layout and callback.
+
+``page_callback`` is how every page callback is registered: it checks the role, then hands
+the callback the session and the visible semester, so no callback can forget either.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import dash
+from dash import Input, State
 from flask import abort
 from flask_login import current_user
 
+from dashboard.tables.semesters import semester_visible
 from data.models import Role
+from web import get_session
 
 STATS = frozenset({Role.counselor, Role.leadership})
 ATTENDANCE = frozenset({Role.counselor, Role.leadership, Role.leader})
@@ -23,6 +35,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "compare": STATS,
     "meeting-mode": STATS,
 }
+SEMESTER_PICKER = "shell-semester"
 
 
 def allowed(slug: str, role: Role | None = None) -> bool:
@@ -40,3 +53,31 @@ def sees_personal_data(role: Role | None = None) -> bool:
     """Phone, QQ, hardship and political status: the 兼辅 only (SPEC §1, §3 directory)."""
     role = role if role is not None else getattr(current_user, "role", None)
     return role is Role.counselor
+
+
+def page_callback(slug: str, *dependencies: Any, empty: Any, **options: Any) -> Callable:
+    """Register a callback of page ``slug`` that reads the shell's semester picker.
+
+    The registered function takes Dash's arguments as they come (so it can be called
+    directly, ``render(semester_id)``); it aborts with 403 unless the role may see the page,
+    returns ``empty`` when the semester is missing or another team's, and otherwise calls the
+    decorated function as ``func(session, semester, *other_arguments)``.
+    """
+    values = [d for d in dependencies if isinstance(d, Input | State)]
+    at = next(i for i, d in enumerate(values) if d.component_id == SEMESTER_PICKER)
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def run(*args: Any) -> Any:
+            require(slug)
+            session = get_session()
+            semester = semester_visible(session, current_user, args[at])
+            if semester is None:
+                return empty
+            return func(session, semester, *args[:at], *args[at + 1 :])
+
+        run.page_slug = slug  # type: ignore[attr-defined]  # how a test tells it was used
+        dash.callback(*dependencies, **options)(run)
+        return run
+
+    return decorate

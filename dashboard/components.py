@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
-from flask_login import current_user
-from sqlalchemy.orm import Session
 
-from dashboard import access, excel, queries
-from data.models import Semester
-from web import get_session
+from dashboard import access, excel
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 NOT_ALLOWED = "无权查看此页面。"
+# What a page callback returns when no semester is chosen or visible (``page_callback``'s empty).
+NO_SEMESTER = dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单和值班表。", color="info")
+NO_SEMESTER_ROSTER = dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
 
 
 def page(slug: str, title: str, *body, export: bool = True, loading: bool = True) -> html.Div:
@@ -39,11 +38,14 @@ def page(slug: str, title: str, *body, export: bool = True, loading: bool = True
     )
 
 
-def card(title: str, body, note: str = "") -> dbc.Card:
+def card(title: str, body, note: str = "", *, tall: bool = False) -> dbc.Card:
+    """A titled card; ``tall`` stretches it to its row's height (beside a KPI tile)."""
     parts = [html.H2(title, className="h6")]
     if note:
         parts.append(html.P(note, className="small text-secondary mb-2"))
-    return dbc.Card(dbc.CardBody([*parts, body]), className="shadow-sm mb-3")
+    return dbc.Card(
+        dbc.CardBody([*parts, body]), className="shadow-sm mb-3" + (" h-100" if tall else "")
+    )
 
 
 def kpi_card(
@@ -73,17 +75,16 @@ def hours_text(hours: float) -> str:
     return f"{hours:.0f}" if hours >= 100 else f"{hours:.1f}"
 
 
-def semester_line(semester) -> html.P:
-    return html.P(
-        f"{semester.name}（{semester.start} 至 {semester.end}）", className="text-secondary"
-    )
+def semester_line(semester, note: str = "") -> html.P:
+    """The page's first line: the semester, its dates and an optional note after a comma."""
+    text = f"{semester.name}（{semester.start} 至 {semester.end}）"
+    return html.P(f"{text}，{note}" if note else text, className="text-secondary")
 
 
-def callback_semester(slug: str, semester_id: int | None) -> tuple[Session, Semester | None]:
-    """What every page callback starts with: the role check, the session, the visible semester.
+def empty_state(header, message: str) -> html.Div:
+    """The page when the semester has nothing to show yet: its line and what to do next."""
+    return html.Div([header, dbc.Alert(message, color="info")])
 
-    The semester is None when it does not exist or belongs to another team (an empty state).
-    """
-    access.require(slug)
-    session = get_session()
-    return session, queries.semester_visible(session, current_user, semester_id)
+
+def graph(graph_id: str, figure, config: dict | None = None) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, figure=figure, config=config or GRAPH_CONFIG)

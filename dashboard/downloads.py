@@ -7,7 +7,9 @@ import io
 from flask import Flask, render_template, request, send_file
 from flask_login import current_user
 
-from dashboard import access, excel, queries
+from dashboard import access
+from dashboard.tables.semesters import semester_from_search, semester_visible
+from data import xlsx
 from data.export import report_frames
 from data.report import build_report
 from web import get_session, now
@@ -29,17 +31,17 @@ def semester_workbook():
     # Same roles as the statistics pages; the guard only kept assistants out.
     if not current_user.is_authenticated or current_user.role not in access.STATS:
         return _refuse(403, "无权下载学期报表：仅兼辅老师和学工组领导可以下载。")
-    semester_id = queries.semester_from_search(request.query_string.decode())
+    semester_id = semester_from_search(request.query_string.decode())
     session = get_session()
     # Another team's semester answers like a missing one, so ids reveal nothing.
-    semester = queries.semester_visible(session, current_user, semester_id)
+    semester = semester_visible(session, current_user, semester_id)
     if semester is None:
         return _refuse(404, "找不到该学期，或您无权查看该学期。")
     report = build_report(session, semester, now())
-    data = excel.workbook_bytes(report_frames(report))
+    data = xlsx.workbook_bytes(report_frames(report))
     return send_file(
         io.BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=xlsx.MIME,
         as_attachment=True,
         download_name=f"{semester.name}-学期报表.xlsx",
     )

@@ -1,12 +1,12 @@
-"""Every dashboard table can be downloaded as an Excel file (SPEC §5)."""
+"""Every dashboard table can be downloaded as an Excel file (SPEC §5), written by ``data.xlsx``."""
 
 from __future__ import annotations
-
-import io
 
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import dcc, html
+
+from data.xlsx import workbook_bytes
 
 
 def download_button(slug: str, label: str = "导出 Excel") -> html.Div:
@@ -18,15 +18,6 @@ def download_button(slug: str, label: str = "导出 Excel") -> html.Div:
         ],
         className="no-print",
     )
-
-
-def workbook_bytes(frames: dict[str, pd.DataFrame]) -> bytes:
-    """Sheets in order; names cut to Excel's 31 characters."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, frame in frames.items():
-            frame.to_excel(writer, sheet_name=name[:31], index=False)
-    return buffer.getvalue()
 
 
 def send_workbook(frames: dict[str, pd.DataFrame], filename: str) -> dict:

@@ -14,6 +14,14 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from data.attendance_inputs import (
+    AttendanceInputs,
+    EventRow,
+    override_spec,
+    person_inputs,
+    service_window,
+    shift_specs,
+)
 from data.facts import semester_on
 from data.models import (
     Appointment,
@@ -33,7 +41,7 @@ from data.models import (
     User,
 )
 from data.policy.classify import classify_duty, classify_extra, match_events, summarize
-from data.policy.duties import dated_shift_specs, expected_duties
+from data.policy.duties import expected_duties
 from data.policy.settings import PolicySettings, SettingsFor, SettingsHistory
 from data.policy.types import (
     AttendanceSummary,
@@ -45,7 +53,6 @@ from data.policy.types import (
     OverrideSpec,
     Period,
     ShiftSpec,
-    ShiftTimes,
 )
 from data.timeutil import local_to_utc, local_today
 
@@ -116,28 +123,8 @@ def load_schedule(
     places = dict(
         session.execute(select(Place.id, Place.name).where(Place.team_id == semester.team_id)).all()
     )
-    shifts: list[ShiftSpec] = []
-    for s in shift_rows:
-        times = [ShiftTimes(None, s.start, s.end, places.get(s.place_id, ""))]
-        times += [
-            ShiftTimes(v.valid_from, v.start, v.end, places.get(v.place_id, ""))
-            for v in versions[s.id]
-        ]
-        shifts += dated_shift_specs(s.id, s.weekday, times, periods[s.id], s.valid_from, s.valid_to)
-    overrides = [
-        OverrideSpec(
-            on=o.on,
-            kind=o.kind.value,
-            shift_id=o.shift_id,
-            user_id=o.user_id,
-            replaced_user_id=o.replaced_user_id,
-            start=o.start,
-            end=o.end,
-            place=places.get(o.place_id, "") if o.place_id else "",
-        )
-        for o in override_rows
-    ]
-    return shifts, overrides
+    overrides = [override_spec(o, places) for o in override_rows]
+    return shift_specs(shift_rows, periods, versions, places), overrides
 
 
 @dataclass(frozen=True)
@@ -175,13 +162,22 @@ def semester_duties(
     shifts, overrides = load_schedule(session, semester, user_ids=user_ids)
     breaks = _breaks(session, semester)
     duties = expected_duties(semester.start, semester.end, shifts, overrides, breaks, until=until)
-    windows = service_windows(session, semester, user_ids)
+    return _in_post(semester, duties, service_windows(session, semester, user_ids), user_ids)
+
+
+def _in_post(
+    semester: Semester,
+    duties: list[Duty],
+    windows: dict[int, tuple[date, date]],
+    user_ids: set[int] | None,
+) -> list[Duty]:
+    """The duties of ``user_ids`` (None = all) that fall inside each person's service window."""
+    whole = (semester.start, semester.end)
     return [
         d
         for d in duties
         if (user_ids is None or d.user_id in user_ids)
-        and windows.get(d.user_id, (semester.start, semester.end))[0] <= d.day
-        and d.day <= windows.get(d.user_id, (semester.start, semester.end))[1]
+        and windows.get(d.user_id, whole)[0] <= d.day <= windows.get(d.user_id, whole)[1]
     ]
 
 
@@ -201,11 +197,10 @@ def service_windows(
     ).where(Appointment.semester_id == semester.id)
     if user_ids is not None:
         query = query.where(Appointment.user_id.in_(user_ids))
-    windows = {}
-    for user_id, trial_start, appointed_on, ended_on in session.execute(query):
-        first = trial_start or appointed_on or semester.start
-        windows[user_id] = (max(first, semester.start), min(ended_on or semester.end, semester.end))
-    return windows
+    return {
+        user_id: service_window(semester, trial_start or appointed_on, ended_on)
+        for user_id, trial_start, appointed_on, ended_on in session.execute(query)
+    }
 
 
 def duties_on(
@@ -232,16 +227,54 @@ def semester_attendance(
     user_ids: set[int] | None = None,
     *,
     settings: SettingsHistory | None = None,
+    inputs: AttendanceInputs | None = None,
 ) -> SemesterAttendance:
     """Classify every duty of ``semester`` as of ``now`` (duties after today are left out).
 
     Each duty is judged by the per-duty settings in force at its start; ``settings`` replaces
-    the stored ones (a preview of a change before it is saved).
+    the stored ones (a preview of a change before it is saved). ``inputs`` is what the caller
+    already read for ``user_ids`` (the door: its read plus the event it just wrote).
     """
     history = settings if settings is not None else team_settings_history(session, semester.team_id)
+    if inputs is None and user_ids is not None and len(user_ids) == 1:
+        inputs = person_inputs(session, semester, next(iter(user_ids)))  # one statement
+    elif inputs is None:
+        inputs = _semester_inputs(session, semester, user_ids)
     today = local_today(now)
-    duties = semester_duties(session, semester, until=min(today, semester.end), user_ids=user_ids)
+    duties = expected_duties(
+        semester.start,
+        semester.end,
+        inputs.shifts,
+        inputs.overrides,
+        inputs.breaks,
+        until=min(today, semester.end),
+    )
+    duties = _in_post(semester, duties, inputs.windows, user_ids)
+    by_duty, extra = _events_by_duty(inputs.events, duties, history.current, history.for_duty)
+    leaves: dict[tuple, list[LeaveInfo]] = defaultdict(list)
+    for key, info in inputs.leaves:
+        leaves[key].append(info)
+    outcomes = [
+        classify_duty(
+            duty,
+            by_duty.get(duty.key, []),
+            leaves.get(duty.key, []),
+            inputs.corrections.get(duty.key),
+            history.for_duty(duty.start),
+            now,
+        )
+        for duty in duties
+    ]
+    extras = classify_extra(extra, history.current, now=now, settings_for=history.for_duty)
+    outcomes.extend(o for o in extras if o.duty.day <= today)
+    return SemesterAttendance(semester_id=semester.id, outcomes=outcomes, settings=history.current)
 
+
+def _semester_inputs(
+    session: Session, semester: Semester, user_ids: set[int] | None
+) -> AttendanceInputs:
+    """The read model's inputs for several people (None = the whole team)."""
+    shifts, overrides = load_schedule(session, semester, user_ids=user_ids)
     window_start = _local_midnight_utc(semester.start)
     window_end = _local_midnight_utc(semester.end + timedelta(days=1))
     event_query = select(
@@ -266,40 +299,30 @@ def semester_attendance(
         # Extra duty by members without a scheduled shift counts too; keep to this team.
         team_users = select(User.id).where(User.team_id == semester.team_id)
         event_query = event_query.where(CheckEvent.user_id.in_(team_users))
-
-    by_duty, extra = _events_by_duty(
-        session.execute(event_query), duties, history.current, history.for_duty
+    return AttendanceInputs(
+        shifts=shifts,
+        overrides=overrides,
+        breaks=_breaks(session, semester),
+        windows=service_windows(session, semester, user_ids),
+        events=[EventRow(*row) for row in session.execute(event_query)],
+        leaves=[
+            (
+                (leave.user_id, leave.duty_date, leave.shift_id),
+                LeaveInfo(
+                    kind=leave.kind.value, status=leave.status.value, after_start=leave.after_start
+                ),
+            )
+            for leave in session.scalars(leave_query)
+        ],
+        corrections={
+            (c.user_id, c.duty_date, c.shift_id): CorrectionInfo(
+                sign_in_at=c.sign_in_at,
+                sign_out_at=c.sign_out_at,
+                status=c.status.value if c.status else None,
+            )
+            for c in session.scalars(correction_query)
+        },
     )
-
-    leaves: dict[tuple, list[LeaveInfo]] = defaultdict(list)
-    for leave in session.scalars(leave_query):
-        info = LeaveInfo(
-            kind=leave.kind.value, status=leave.status.value, after_start=leave.after_start
-        )
-        leaves[(leave.user_id, leave.duty_date, leave.shift_id)].append(info)
-    corrections = {
-        (c.user_id, c.duty_date, c.shift_id): CorrectionInfo(
-            sign_in_at=c.sign_in_at,
-            sign_out_at=c.sign_out_at,
-            status=c.status.value if c.status else None,
-        )
-        for c in session.scalars(correction_query)
-    }
-
-    outcomes = [
-        classify_duty(
-            duty,
-            by_duty.get(duty.key, []),
-            leaves.get(duty.key, []),
-            corrections.get(duty.key),
-            history.for_duty(duty.start),
-            now,
-        )
-        for duty in duties
-    ]
-    extras = classify_extra(extra, history.current, now=now, settings_for=history.for_duty)
-    outcomes.extend(o for o in extras if o.duty.day <= today)
-    return SemesterAttendance(semester_id=semester.id, outcomes=outcomes, settings=history.current)
 
 
 def _events_by_duty(

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from data.attendance import SemesterAttendance, semester_attendance, service_windows
+from data.facts import after_start_requests, members_of, weekly_summary_weeks
 from data.models import (
     GRADE_LABELS,
-    Appointment,
     Assessment,
     AuditLog,
     Commendation,
@@ -25,17 +25,10 @@ from data.models import (
     Evaluation,
     EvaluationKind,
     Grade,
-    LeaveKind,
-    LeaveRequest,
-    LeaveStatus,
     Meeting,
     MeetingAttendance,
     Presence,
     Semester,
-    Stage,
-    Summary,
-    SummaryKind,
-    User,
     Violation,
     WorkRecord,
 )
@@ -48,8 +41,6 @@ from data.policy.types import EXTRA, AttendanceSummary, DutyOutcome
 from data.policy.warnings import WarningResult, assess_warnings
 from data.timeutil import local_today
 
-# Resigned assistants left before the end-of-term assessment (第九条五), so they are not assessed.
-SERVED_STAGES = (Stage.trial, Stage.appointed, Stage.ended, Stage.dismissed)
 WORKED = {"normal", "late", "early", "late_early", "missed_sign_out", EXTRA}
 
 
@@ -105,18 +96,6 @@ class SemesterReport:
         return grade_label(member.final_grade) + ("（预估）" if self.estimate else "")
 
 
-def members_of(session: Session, semester: Semester) -> list[User]:
-    """Everyone who served in the semester (trial, appointed, or left during it)."""
-    return list(
-        session.scalars(
-            select(User)
-            .join(Appointment, Appointment.user_id == User.id)
-            .where(Appointment.semester_id == semester.id, Appointment.stage.in_(SERVED_STAGES))
-            .order_by(User.username)
-        )
-    )
-
-
 def _completed_weeks(
     semester: Semester, today: date, window: tuple[date, date] | None = None
 ) -> list[date]:
@@ -143,31 +122,6 @@ def summary_weeks(
     return {u: _completed_weeks(semester, today, windows.get(u, whole)) for u in user_ids}
 
 
-def after_start_requests(
-    session: Session, semester: Semester, user_ids: set[int] | None = None
-) -> list[LeaveRequest]:
-    """先斩后奏 (第六条四): the only query for them, behind the warning level, evidence and table.
-
-    An assistant's own request made after the shift start, for a duty of the semester, by a
-    member of its team; a cancelled one, or one the counselor turned into phone leave, is none.
-    """
-    query = (
-        select(LeaveRequest)
-        .join(User, User.id == LeaveRequest.user_id)
-        .where(
-            User.team_id == semester.team_id,
-            LeaveRequest.duty_date.between(semester.start, semester.end),
-            LeaveRequest.after_start.is_(True),
-            LeaveRequest.kind != LeaveKind.phone,
-            LeaveRequest.status != LeaveStatus.cancelled,
-        )
-        .order_by(LeaveRequest.duty_date.desc(), LeaveRequest.id.desc())
-    )
-    if user_ids is not None:
-        query = query.where(LeaveRequest.user_id.in_(user_ids))
-    return list(session.scalars(query))
-
-
 @dataclass(frozen=True)
 class MemberFacts:
     """What the warnings need besides attendance (第六条四、六, 第七条一)."""
@@ -187,13 +141,7 @@ def member_facts(
     def only(query, column):
         return query if user_ids is None else query.where(column.in_(user_ids))
 
-    weekly: dict[int, set[date]] = defaultdict(set)
-    query = select(Summary.user_id, Summary.period_start).where(
-        Summary.kind == SummaryKind.weekly,
-        Summary.period_start.between(semester.start - timedelta(days=6), semester.end),
-    )
-    for user_id, monday in session.execute(only(query, Summary.user_id)):
-        weekly[user_id].add(monday)
+    weekly = weekly_summary_weeks(session, semester, user_ids)
     after_start = Counter(r.user_id for r in after_start_requests(session, semester, user_ids))
     query = (
         select(MeetingAttendance.user_id, MeetingAttendance.status)

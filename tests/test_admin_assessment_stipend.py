@@ -1,5 +1,5 @@
-"""Assessment (checkin/admin_assessment.py, checkin/peer_review.py) and stipend
-(checkin/admin_stipend.py), end to end through HTTP, plus the permission matrix of every route
+"""Assessment (checkin/admin/assessment.py, checkin/me/peer_review.py) and stipend
+(checkin/admin/stipend.py), end to end through HTTP, plus the permission matrix of every route
 of the schedule / meetings / directory / assessment / stipend pages."""
 
 from __future__ import annotations

@@ -115,7 +115,7 @@ def test_other_teams_semester_is_404(client, db, team, clock):
 
 
 def test_locked_check_covers_only_dates_inside_the_semester(db, team):
-    from checkin.admin_semester import Locked, ensure_unlocked
+    from data.services.semesters import Locked, ensure_unlocked
 
     with db.session() as s:
         s.get(Semester, team.semester_id).finalized_at = THURSDAY_NOON

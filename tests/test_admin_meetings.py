@@ -1,4 +1,4 @@
-"""Meetings and trainings (checkin/admin_meetings.py): the counselor creates, the 团长 marks
+"""Meetings and trainings (checkin/admin/meetings.py): the counselor creates, the 团长 marks
 attendance and writes minutes, and the semester report (dashboard n/2) follows at once."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The duty schedule page (checkin/admin_schedule.py): grid, edits with conflict preview,
+"""The duty schedule page (checkin/admin/schedule.py): grid, edits with conflict preview,
 import/export, dated overrides, and that the next day's expected duties follow at once."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The team directory (checkin/directory.py): everyone in the team views and exports it, the
+"""The team directory (checkin/me/directory.py): everyone in the team views and exports it, the
 团长 and the counselor edit it, and it never shows hardship, political status or evaluations."""
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from checkin.tokens import make_kiosk_token, make_poster_token
+from checkin.door.tokens import make_kiosk_token, make_poster_token
 from data.models import (
     Appointment,
     CheckAction,

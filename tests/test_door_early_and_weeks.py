@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 import pytest
 from sqlalchemy import func, select
 
-from checkin.tokens import make_poster_token
+from checkin.door.tokens import make_poster_token
 from data.models import Appointment, CheckEvent, Semester, Stage, User
 from data.report import build_report, member_facts
 from data.timeutil import LOCAL_TZ
@@ -160,7 +160,7 @@ def test_weeks_before_the_appointment_or_after_leaving_need_no_summary(db, team)
 
 
 def test_dashboard_evidence_and_me_show_the_same_weeks(app, client, db, team):
-    from dashboard.queries import warning_evidence
+    from dashboard.tables.warnings import warning_evidence
 
     users = _post_dates(db, team)
     li = users[team.assistants[1]]

@@ -1,4 +1,4 @@
-"""Kiosk mode (checkin/kiosk.py): the door tablet's rotating QR, clock and recent sign-ins."""
+"""Kiosk mode (checkin/door/kiosk.py): the door tablet's rotating QR, clock and recent sign-ins."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkin import poster_render
-from checkin.kiosk import KIOSK_OFF, LINK_REVOKED
-from checkin.tokens import EXPIRED, TokenError, make_kiosk_link, read_door_token
+from checkin.door import poster_render
+from checkin.door.kiosk import KIOSK_OFF, LINK_REVOKED
+from checkin.door.tokens import EXPIRED, TokenError, make_kiosk_link, read_door_token
 from data.models import CheckAction, CheckEvent, Place, TeamSettings, User
 from data.timeutil import utcnow
 from tests.browser import chromium, live_server
@@ -139,7 +139,7 @@ def test_forged_link_refused(client, team, link):
 
 
 def test_poster_token_is_not_a_kiosk_link(client, app, team):
-    from checkin.tokens import make_poster_token
+    from checkin.door.tokens import make_poster_token
 
     poster = make_poster_token(app.secret_key, team.place_id, 1)
     assert client.get(f"/kiosk?k={poster}").status_code == 403

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from checkin.me import XIANZHAN_NOTICE
+from checkin.me.page import XIANZHAN_NOTICE
 from data.models import AuditLog, LeaveKind, LeaveRequest, LeaveStatus, Shift, ShiftAssignment, User
 from data.timeutil import LOCAL_TZ
 from tests.conftest import csrf_token

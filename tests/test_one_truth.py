@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 import data.report as report_module
-from checkin.tokens import make_poster_token
+from checkin.door.tokens import make_poster_token
 from data.demo import ASSISTANT_PASSWORD, LEADER_USERNAME
-from data.export import report_frames, write_workbook
+from data.export import report_frames
 from data.importers import EVENT_COLUMNS, ROSTER_COLUMNS, SCHEDULE_COLUMNS
 from data.models import (
     CheckAction,
@@ -44,6 +44,7 @@ from data.policy.settings import PolicySettings
 from data.policy.types import IN_PROGRESS, UPCOMING, Duty, DutyOutcome, Event
 from data.report import build_report
 from data.timeutil import LOCAL_TZ, local_today, to_local
+from data.xlsx import write_workbook
 from tests.conftest import DEMO_NOW, DEMO_TODAY, TEST_DATABASE_URL, csrf_token
 from tests.dash_helpers import logged_in, texts
 from web import get_session

@@ -1,4 +1,4 @@
-"""Door posters (checkin/posters.py, checkin/poster_render.py): the counselor's printable QR."""
+"""Door posters (checkin/door/posters.py, checkin/door/poster_render.py): the counselor's printable QR."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from checkin import poster_render
-from checkin.tokens import REVOKED, read_door_token
+from checkin.door import poster_render
+from checkin.door.tokens import REVOKED, read_door_token
 from data.models import AuditLog, Place, Role, Team, TeamSettings
 from data.timeutil import utcnow
 from tests import factories

@@ -1,4 +1,4 @@
-"""Door tokens (checkin/tokens.py): pure functions, no database."""
+"""Door tokens (checkin/door/tokens.py): pure functions, no database."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checkin.tokens import (
+from checkin.door.tokens import (
     EXPIRED,
     FORGED,
     DoorToken,

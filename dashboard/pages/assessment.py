@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
+from sqlalchemy.orm import Session
 
-from dashboard import components, excel, figures, queries
-from data.report import build_report
+from dashboard import access, components, excel, figures
+from dashboard.tables.assessment import (
+    estimate_note,
+    grade_counts,
+    grade_history,
+    stored_assessments,
+    unqualified_reasons,
+)
+from data.export import REHIRE, StoredAssessment, assessment_frame
+from data.models import Semester
+from data.report import SemesterReport, build_report
 from web import now
 
 SLUG = "assessment"
 dash.register_page(
     __name__, path="/assessment", name="考核", title="考核 · 助管通", order=5, slug=SLUG
+)
+
+NO_MEMBERS = "本学期还没有聘任的助管。导入名单并完成聘任后，这里会显示考核结果。"
+ESTIMATE_TEXT = (
+    "：等级按当前数据推算，不是最终考核结果。兼辅评价和同学互评在学期末录入，"
+    "尚未录入的部分不计入，总分按已有部分折算为百分制；发布时未录入的部分按 0 分计。"
+)
+GRID_NOTE = (
+    "出勤 40 + 工作记录 20 + 例会培训 10 + 兼辅评价 20 + 互评 10 = 100 分；"
+    "≥ 90 优秀，≥ 60 合格；迟到 3 次以上、例会旷到、课程不及格、违纪直接评为不合格。"
 )
 
 
@@ -25,74 +45,64 @@ def layout(**_kwargs) -> html.Div:
     return components.page(SLUG, "考核", history)
 
 
-@callback(Output("assessment-history-body", "children"), Input("shell-semester", "value"))
-def render_history(semester_id: int | None):
-    session, semester = components.callback_semester(SLUG, semester_id)
-    if semester is None:
-        return html.P("还没有学期数据。", className="text-secondary mb-0")
-    history = queries.grade_history(session, semester, None, now())
-    return dcc.Graph(
-        id="assessment-history",
-        figure=figures.grade_history_bars(history),
-        config=components.GRAPH_CONFIG,
-    )
+@access.page_callback(
+    SLUG,
+    Output("assessment-history-body", "children"),
+    Input("shell-semester", "value"),
+    empty=html.P("还没有学期数据。", className="text-secondary mb-0"),
+)
+def render_history(session: Session, semester: Semester):
+    history = grade_history(session, semester, None, now())
+    return components.graph("assessment-history", figures.grade_history_bars(history))
 
 
-@callback(Output("assessment-body", "children"), Input("shell-semester", "value"))
-def render_assessment(semester_id: int | None):
-    session, semester = components.callback_semester(SLUG, semester_id)
-    if semester is None:
-        return dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
-    moment = now()
-    report = build_report(session, semester, moment)
-    header = html.P(
-        f"{semester.name}（{semester.start} 至 {semester.end}）", className="text-secondary"
-    )
+@access.page_callback(
+    SLUG,
+    Output("assessment-body", "children"),
+    Input("shell-semester", "value"),
+    empty=components.NO_SEMESTER_ROSTER,
+)
+def render_assessment(session: Session, semester: Semester):
+    report = build_report(session, semester, now())
+    header = components.semester_line(semester)
     if not report.members:
-        return html.Div(
-            [
-                header,
-                dbc.Alert(
-                    "本学期还没有聘任的助管。导入名单并完成聘任后，这里会显示考核结果。",
-                    color="info",
-                ),
-            ]
-        )
-    stored = queries.stored_assessments(session, semester.id)
-    frame = queries.assessment_frame(report, stored)
-    banner = (
-        dbc.Alert(
-            [
-                html.Strong(queries.estimate_note(report)),
-                "：等级按当前数据推算，不是最终考核结果。兼辅评价和同学互评在学期末录入，"
-                "尚未录入的部分不计入，总分按已有部分折算为百分制；发布时未录入的部分按 0 分计。",
-            ],
-            color="warning",
-            id="assessment-estimate",
-        )
-        if report.estimate
-        else None
-    )
-    charts = components.card(
-        "本学期等级分布" + ("（预估）" if report.estimate else ""),
-        dcc.Graph(
-            id="assessment-grades",
-            figure=figures.grade_bars(queries.grade_counts(report), report.estimate),
-            config=components.GRAPH_CONFIG,
-        ),
-    )
-    grid = components.card(
-        "考核明细",
-        figures.data_grid("assessment-grid", frame),
-        "出勤 40 + 工作记录 20 + 例会培训 10 + 兼辅评价 20 + 互评 10 = 100 分；"
-        "≥ 90 优秀，≥ 60 合格；迟到 3 次以上、例会旷到、课程不及格、违纪直接评为不合格。",
-    )
+        return components.empty_state(header, NO_MEMBERS)
+    stored = stored_assessments(session, semester.id)
     return html.Div(
-        [header, banner, charts, grid, unqualified_card(report, stored), rehire_card(report)]
+        [
+            header,
+            estimate_banner(report),
+            grades_card(report),
+            components.card(
+                "考核明细",
+                figures.data_grid("assessment-grid", assessment_frame(report, stored)),
+                GRID_NOTE,
+            ),
+            unqualified_card(report, stored),
+            rehire_card(report),
+        ]
     )
 
 
-def unqualified_card(report, stored) -> dbc.Card:
+def estimate_banner(report: SemesterReport) -> dbc.Alert | None:
+    if not report.estimate:
+        return None
+    return dbc.Alert(
+        [html.Strong(estimate_note(report)), ESTIMATE_TEXT],
+        color="warning",
+        id="assessment-estimate",
+    )
+
+
+def grades_card(report: SemesterReport) -> dbc.Card:
+    figure = figures.grade_bars(grade_counts(report), report.estimate)
+    return components.card(
+        "本学期等级分布" + ("（预估）" if report.estimate else ""),
+        components.graph("assessment-grades", figure),
+    )
+
+
+def unqualified_card(report: SemesterReport, stored: dict[int, StoredAssessment]) -> dbc.Card:
     """Every 不合格 member with the engine's reasons (or the override's written reason)."""
     failing = [m for m in report.members if m.final_grade == "unqualified"]
     title = "不合格及原因" + ("（预估）" if report.estimate else "")
@@ -100,7 +110,7 @@ def unqualified_card(report, stored) -> dbc.Card:
         return components.card(
             title, html.P("没有不合格的助管。", className="mb-0", id="assessment-failing")
         )
-    reasons = queries.unqualified_reasons(report, stored)
+    reasons = unqualified_reasons(report, stored)
     items = [
         html.Li([html.Strong(f"{m.name}（{m.username}）"), "：", reason])
         for m, reason in zip(failing, reasons, strict=True)
@@ -108,15 +118,15 @@ def unqualified_card(report, stored) -> dbc.Card:
     return components.card(title, html.Ul(items, className="mb-0", id="assessment-failing"))
 
 
-def rehire_card(report) -> dbc.Card:
+def rehire_card(report: SemesterReport) -> dbc.Card:
     """第七条三: 不合格 → 不再聘任; 合格/优秀 may be hired again next term."""
     if report.estimate:
         return components.card(
             "续聘名单",
             html.P("学期结束、考核结果发布后生成续聘名单。", className="mb-0 text-secondary"),
         )
-    keep = [m for m in report.members if queries.REHIRE[m.final_grade] == "可续聘"]
-    drop = [m for m in report.members if queries.REHIRE[m.final_grade] == "不再聘任"]
+    keep = [m for m in report.members if REHIRE[m.final_grade] == "可续聘"]
+    drop = [m for m in report.members if REHIRE[m.final_grade] == "不再聘任"]
 
     def names(members) -> html.P:
         text = "、".join(f"{m.name}（{m.username}）" for m in members) or "无"
@@ -140,16 +150,15 @@ def rehire_card(report) -> dbc.Card:
     return components.card("续聘名单", body, "考核合格、优秀者可续聘")
 
 
-@callback(
+@access.page_callback(
+    SLUG,
     Output("assessment-download", "data"),
     Input("assessment-excel", "n_clicks"),
     State("shell-semester", "value"),
     prevent_initial_call=True,
+    empty=dash.no_update,
 )
-def export_assessment(_clicks: int | None, semester_id: int | None):
-    session, semester = components.callback_semester(SLUG, semester_id)
-    if semester is None:
-        return dash.no_update
+def export_assessment(session: Session, semester: Semester, _clicks: int | None):
     report = build_report(session, semester, now())
-    frame = queries.assessment_frame(report, queries.stored_assessments(session, semester.id))
+    frame = assessment_frame(report, stored_assessments(session, semester.id))
     return excel.send_workbook({"考核": frame}, f"{semester.name}-考核.xlsx")

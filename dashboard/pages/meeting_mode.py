@@ -7,10 +7,21 @@ from decimal import Decimal
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, clientside_callback, dcc, html
+from dash import Input, Output, clientside_callback, dcc, html
+from sqlalchemy.orm import Session
 
-from dashboard import access, components, figures, queries
-from data.report import SemesterReport, build_report
+from dashboard import access, components, figures
+from dashboard.tables.assessment import (
+    estimate_note,
+    grade_counts,
+    risk_count_text,
+    stored_assessments,
+    unqualified_reasons,
+)
+from dashboard.tables.attendance import weekly_statuses
+from dashboard.tables.warnings import warning_counts
+from data.models import Semester
+from data.report import SemesterReport, build_report, grade_label
 from data.timeutil import local_today
 from web import now
 
@@ -108,16 +119,14 @@ def graph(graph_id: str, figure) -> dcc.Graph:
     return dcc.Graph(id=f"meeting-mode-{graph_id}", figure=figure, config=GRAPH_CONFIG)
 
 
-@callback(
+@access.page_callback(
+    SLUG,
     Output("meeting-mode-body", "children"),
     Output("meeting-mode-xlsx", "href"),
     Input("shell-semester", "value"),
+    empty=(components.NO_SEMESTER_ROSTER, ""),
 )
-def render_meeting_mode(semester_id: int | None):
-    session, semester = components.callback_semester(SLUG, semester_id)
-    if semester is None:
-        empty = dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
-        return empty, ""
+def render_meeting_mode(session: Session, semester: Semester):
     href = f"/dashboard/report.xlsx?semester={semester.id}"
     moment = now()
     report = build_report(session, semester, moment)
@@ -131,7 +140,7 @@ def render_meeting_mode(semester_id: int | None):
         warnings_section(report),
         records_section(report),
         meetings_section(report),
-        assessment_section(report, queries.stored_assessments(session, semester.id)),
+        assessment_section(report, stored_assessments(session, semester.id)),
         stipend_section(report),
     ]
     return html.Div(sections), href
@@ -186,7 +195,7 @@ def attendance_section(report: SemesterReport) -> html.Section:
         ),
         graph(
             "weekly",
-            figures.weekly_status_bars(queries.weekly_statuses(report.attendance.outcomes)),
+            figures.weekly_status_bars(weekly_statuses(report.attendance.outcomes)),
         ),
         html.H3("迟到、缺勤较多的助管", className="meeting-mode-subtitle mt-3"),
         table(["姓名", "迟到", "缺勤", "漏签退"], rows)
@@ -197,7 +206,7 @@ def attendance_section(report: SemesterReport) -> html.Section:
 
 
 def warnings_section(report: SemesterReport) -> html.Section:
-    counts = queries.warning_counts(report)
+    counts = warning_counts(report)
     critical = [m for m in report.members if m.warning.level == "critical"]
     if not critical:
         listing = html.P("没有达到不合格风险的助管。")
@@ -269,22 +278,20 @@ def meetings_section(report: SemesterReport) -> html.Section:
 
 
 def assessment_section(report: SemesterReport, stored) -> html.Section:
-    counts = queries.grade_counts(report)
+    counts = grade_counts(report)
     if report.estimate:
         # Counts only until publication (SPEC §3 Assessment): an estimate names nobody.
         return section(
             "考核（预估）",
-            dbc.Alert(
-                queries.estimate_note(report), color="warning", className="meeting-mode-banner"
-            ),
+            dbc.Alert(estimate_note(report), color="warning", className="meeting-mode-banner"),
             dbc.Row([big(label, f"{count}", unit="人") for label, count in counts.items()]),
             graph("grades", figures.grade_bars(counts, True)),
             html.H3("不合格风险", className="meeting-mode-subtitle mt-3"),
-            html.P(queries.risk_count_text(report), id="meeting-mode-risks"),
+            html.P(risk_count_text(report), id="meeting-mode-risks"),
             section_id="assessment",
         )
     failing = [m for m in report.members if m.final_grade == "unqualified"]
-    reasons = queries.unqualified_reasons(report, stored)
+    reasons = unqualified_reasons(report, stored)
     return section(
         "考核",
         None,
@@ -301,7 +308,7 @@ def assessment_section(report: SemesterReport, stored) -> html.Section:
 def stipend_section(report: SemesterReport) -> html.Section:
     by_grade: dict[str, list] = defaultdict(lambda: [0, Decimal("0"), Decimal("0")])
     for m in report.members:
-        row = by_grade[queries.grade_label(m.final_grade)]
+        row = by_grade[grade_label(m.final_grade)]
         row[0] += 1
         row[1] += m.stipend.hours
         row[2] += m.stipend.amount

@@ -7,10 +7,16 @@ from decimal import Decimal
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, dcc, html
+import pandas as pd
+from dash import Input, Output, State, html
+from sqlalchemy.orm import Session
 
-from dashboard import components, excel, figures, queries
-from data.report import build_report
+from dashboard import access, components, excel, figures
+from dashboard.tables.assessment import estimate_note
+from dashboard.tables.stipend import stipend_monthly, stipend_statuses
+from data.export import stipend_frame
+from data.models import Semester
+from data.report import SemesterReport, build_report
 from web import now
 
 SLUG = "stipend"
@@ -18,112 +24,93 @@ dash.register_page(
     __name__, path="/stipend", name="补贴", title="补贴 · 助管通", order=6, slug=SLUG
 )
 
+NO_MEMBERS = "本学期还没有聘任的助管，暂无补贴。助管值班后这里会按工时计算补贴。"
+
 
 def layout(**_kwargs) -> html.Div:
     return components.page(SLUG, "补贴")
 
 
-@callback(Output("stipend-body", "children"), Input("shell-semester", "value"))
-def render_stipend(semester_id: int | None):
-    session, semester = components.callback_semester(SLUG, semester_id)
-    if semester is None:
-        return dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
+@access.page_callback(
+    SLUG,
+    Output("stipend-body", "children"),
+    Input("shell-semester", "value"),
+    empty=components.NO_SEMESTER_ROSTER,
+)
+def render_stipend(session: Session, semester: Semester):
     report = build_report(session, semester, now())
-    header = html.P(
-        f"{semester.name}（{semester.start} 至 {semester.end}）", className="text-secondary"
-    )
+    header = components.semester_line(semester)
     if not report.members:
-        return html.Div(
-            [
-                header,
-                dbc.Alert(
-                    "本学期还没有聘任的助管，暂无补贴。助管值班后这里会按工时计算补贴。",
-                    color="info",
-                ),
-            ]
-        )
+        return components.empty_state(header, NO_MEMBERS)
+    frame = stipend_frame(report, stipend_statuses(session, semester.id))
+    cards = kpi_cards(report, frame)
+    return html.Div(
+        [header, estimate_banner(report), cards, monthly_card(report), detail_card(report, frame)]
+    )
+
+
+def kpi_cards(report: SemesterReport, frame: pd.DataFrame) -> dbc.Row:
+    """People, hours counted, the total amount, and how many have been paid."""
     settings = report.attendance.settings
-    statuses = queries.stipend_statuses(session, semester.id)
-    frame = queries.stipend_frame(report, statuses)
     hours = sum((m.stipend.hours for m in report.members), Decimal("0"))
     amount = sum((m.stipend.amount for m in report.members), Decimal("0"))
     bonus = sum((m.stipend.bonus for m in report.members), Decimal("0"))
-    status_counts = Counter(frame["状态"])
-    status_note = "，".join(f"{k} {v} 人" for k, v in sorted(status_counts.items()))
-    cards = dbc.Row(
+    statuses = Counter(frame["状态"])
+    status_note = "，".join(f"{k} {v} 人" for k, v in sorted(statuses.items()))
+    kpi = components.kpi_card
+    return dbc.Row(
         [
-            components.kpi_card("助管", str(len(report.members)), "本学期在岗（含试用）", "人"),
-            components.kpi_card(
-                "计入工时",
-                f"{hours:.2f}",
-                f"每月上限 {settings.monthly_cap_hours:g} 小时",
-                "小时",
+            kpi("助管", str(len(report.members)), "本学期在岗（含试用）", "人"),
+            kpi(
+                "计入工时", f"{hours:.2f}", f"每月上限 {settings.monthly_cap_hours:g} 小时", "小时"
             ),
-            components.kpi_card(
-                "补贴总额", f"{amount:,.2f}", f"含嘉奖 {bonus:,.2f} 元", "元", wide=True
-            ),
-            components.kpi_card(
-                "状态", str(status_counts.get("已发放", 0)), status_note, "人已发放"
-            ),
+            kpi("补贴总额", f"{amount:,.2f}", f"含嘉奖 {bonus:,.2f} 元", "元", wide=True),
+            kpi("状态", str(statuses.get("已发放", 0)), status_note, "人已发放"),
         ],
         id="stipend-kpis",
     )
+
+
+def estimate_banner(report: SemesterReport) -> dbc.Alert | None:
+    if not report.estimate:
+        return None
+    return dbc.Alert(
+        [
+            html.Strong(estimate_note(report)),
+            "：金额按预估等级计算，考核结果发布后以正式等级为准。",
+        ],
+        color="warning",
+        id="stipend-estimate",
+    )
+
+
+def monthly_card(report: SemesterReport) -> dbc.Card:
+    cap = report.attendance.settings.monthly_cap_hours
+    figure = figures.stipend_monthly_bars(stipend_monthly(report), cap)
+    return components.card("每月工时", components.graph("stipend-monthly", figure))
+
+
+def detail_card(report: SemesterReport, frame: pd.DataFrame) -> dbc.Card:
+    """The table, under the rule that computed it."""
+    settings = report.attendance.settings
     factors = settings.grade_factors
     rule = (
         f"补贴 = 计入工时 × {settings.hourly_rate:g} 元/小时 × 等级系数（优秀 {factors['excellent']:g}、"
         f"合格 {factors['qualified']:g}、不合格 {factors['unqualified']:g}）+ 嘉奖；"
         f"每月计入工时不超过 {settings.monthly_cap_hours:g} 小时。"
     )
-    banner = (
-        dbc.Alert(
-            [
-                html.Strong(queries.estimate_note(report)),
-                "：金额按预估等级计算，考核结果发布后以正式等级为准。",
-            ],
-            color="warning",
-            id="stipend-estimate",
-        )
-        if report.estimate
-        else None
-    )
-    chart = dbc.Card(
-        dbc.CardBody(
-            [
-                html.H2("每月工时", className="h6"),
-                dcc.Graph(
-                    id="stipend-monthly",
-                    figure=figures.stipend_monthly_bars(
-                        queries.stipend_monthly(report), settings.monthly_cap_hours
-                    ),
-                    config={"displayModeBar": False, "responsive": True},
-                ),
-            ]
-        ),
-        className="shadow-sm mb-3",
-    )
-    grid = dbc.Card(
-        dbc.CardBody(
-            [
-                html.H2("补贴明细", className="h6"),
-                html.P(rule, className="small text-secondary mb-2"),
-                figures.data_grid("stipend-grid", frame),
-            ]
-        ),
-        className="shadow-sm mb-3",
-    )
-    return html.Div([header, banner, cards, chart, grid])
+    return components.card("补贴明细", figures.data_grid("stipend-grid", frame), rule)
 
 
-@callback(
+@access.page_callback(
+    SLUG,
     Output("stipend-download", "data"),
     Input("stipend-excel", "n_clicks"),
     State("shell-semester", "value"),
     prevent_initial_call=True,
+    empty=dash.no_update,
 )
-def export_stipend(_clicks: int | None, semester_id: int | None):
-    session, semester = components.callback_semester(SLUG, semester_id)
-    if semester is None:
-        return dash.no_update
+def export_stipend(session: Session, semester: Semester, _clicks: int | None):
     report = build_report(session, semester, now())
-    frame = queries.stipend_frame(report, queries.stipend_statuses(session, semester.id))
+    frame = stipend_frame(report, stipend_statuses(session, semester.id))
     return excel.send_workbook({"补贴": frame}, f"{semester.name}-补贴.xlsx")

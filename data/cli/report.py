@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from data.cli.common import database, parse_day, resolve_semester, resolve_team
-from data.export import report_frames, write_workbook
+from data.export import report_frames
 from data.report import build_report
 from data.timeutil import local_to_utc, local_today, utcnow
+from data.xlsx import write_workbook
 
 
 @click.command("export-report")

@@ -1,4 +1,8 @@
-"""Declarative base, shared column types and enums."""
+"""Declarative base, shared column types and enums.
+
+The enums the policy engine reads live in ``data.policy.types`` (plain, no SQLAlchemy) and are
+re-exported here, so models and callers import every enum from ``data.models``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,12 @@ from datetime import UTC, datetime
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
+
+from data.policy.types import DismissalReason as DismissalReason
+from data.policy.types import DutyStatus as DutyStatus
+from data.policy.types import Grade as Grade
+from data.policy.types import LeaveKind as LeaveKind
+from data.policy.types import LeaveStatus as LeaveStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -118,14 +128,6 @@ class OverrideKind(enum.StrEnum):
     cancel = "cancel"  # the shift (or the whole day when shift is empty) does not take place
 
 
-class LeaveKind(enum.StrEnum):
-    personal = "personal"  # 事假
-    sick = "sick"  # 病假
-    official = "official"  # 公务/活动
-    exam = "exam"  # 考试
-    phone = "phone"  # 电话请假, recorded by the counselor after the fact
-
-
 LEAVE_LABELS = {
     LeaveKind.personal: "事假",
     LeaveKind.sick: "病假",
@@ -133,13 +135,6 @@ LEAVE_LABELS = {
     LeaveKind.exam: "考试",
     LeaveKind.phone: "电话请假",
 }
-
-
-class LeaveStatus(enum.StrEnum):
-    pending = "pending"
-    approved = "approved"
-    rejected = "rejected"
-    cancelled = "cancelled"
 
 
 class SummaryKind(enum.StrEnum):
@@ -161,12 +156,6 @@ class EvaluationKind(enum.StrEnum):
     peer = "peer"
 
 
-class Grade(enum.StrEnum):
-    excellent = "excellent"
-    qualified = "qualified"
-    unqualified = "unqualified"
-
-
 GRADE_LABELS = {Grade.excellent: "优秀", Grade.qualified: "合格", Grade.unqualified: "不合格"}
 
 
@@ -174,23 +163,3 @@ class StipendStatus(enum.StrEnum):
     draft = "draft"
     approved = "approved"
     paid = "paid"
-
-
-class DutyStatus(enum.StrEnum):
-    """Status a counselor correction can set on one duty."""
-
-    normal = "normal"
-    late = "late"
-    early = "early"
-    late_early = "late_early"
-    absent = "absent"
-    leave = "leave"
-    missed_sign_out = "missed_sign_out"
-
-
-class DismissalReason(enum.StrEnum):
-    course_failure = "course_failure"
-    violation = "violation"
-    poor_performance = "poor_performance"
-    duties_unfulfilled = "duties_unfulfilled"
-    unqualified = "unqualified"

@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from data.models.base import Grade
 from data.policy.settings import PolicySettings
+from data.policy.types import Grade
 
 
 @dataclass(frozen=True)

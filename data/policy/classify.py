@@ -6,7 +6,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from data.models.base import DutyStatus, LeaveKind, LeaveStatus
 from data.policy.settings import PolicySettings, SettingsFor
 from data.policy.types import (
     EXTRA,
@@ -16,8 +15,11 @@ from data.policy.types import (
     CorrectionInfo,
     Duty,
     DutyOutcome,
+    DutyStatus,
     Event,
     LeaveInfo,
+    LeaveKind,
+    LeaveStatus,
 )
 from data.timeutil import to_local
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import NamedTuple
 
-from data.models.base import DismissalReason, Grade
 from data.policy.settings import PolicySettings
+from data.policy.types import DismissalReason, Grade
 
 DISMISSAL_LABELS = {
     DismissalReason.course_failure: "课程考试不及格",

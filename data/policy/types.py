@@ -2,10 +2,53 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-# Outcome states beyond DutyStatus (data.models.base): an unscheduled duty that was worked (加班),
+
+class DutyStatus(enum.StrEnum):
+    """Status a counselor correction can set on one duty."""
+
+    normal = "normal"
+    late = "late"
+    early = "early"
+    late_early = "late_early"
+    absent = "absent"
+    leave = "leave"
+    missed_sign_out = "missed_sign_out"
+
+
+class LeaveKind(enum.StrEnum):
+    personal = "personal"  # 事假
+    sick = "sick"  # 病假
+    official = "official"  # 公务/活动
+    exam = "exam"  # 考试
+    phone = "phone"  # 电话请假, recorded by the counselor after the fact
+
+
+class LeaveStatus(enum.StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+    cancelled = "cancelled"
+
+
+class Grade(enum.StrEnum):
+    excellent = "excellent"
+    qualified = "qualified"
+    unqualified = "unqualified"
+
+
+class DismissalReason(enum.StrEnum):
+    course_failure = "course_failure"
+    violation = "violation"
+    poor_performance = "poor_performance"
+    duties_unfulfilled = "duties_unfulfilled"
+    unqualified = "unqualified"
+
+
+# Outcome states beyond DutyStatus: an unscheduled duty that was worked (加班),
 # a duty that has not started, and one under way that cannot be decided yet.
 EXTRA = "extra"
 UPCOMING = "upcoming"

@@ -1,0 +1,83 @@
+"""The team directory (通讯录, 第七条二): everybody in the team views and exports it; the 团长
+(who is in charge of it) and the counselor keep phone, QQ, post and grade up to date.
+
+Only the five columns of the seed are ever read here, so hardship, political status and
+evaluations cannot leak through this page or its export. College leaders (leadership) get no
+personal contact data (SPEC §1), so they are refused.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from checkin import bp
+from checkin.access import DIRECTORY_EDITORS, DIRECTORY_READERS, roles_required
+from checkin.common import MAX_ID, xlsx_response
+from data.db import write_transaction
+from data.models import User
+from data.services import Refused
+from data.services.directory import FIELDS, listed, listed_person, update_entry
+from web import client_ip, get_session, now
+
+COLUMNS = ("姓名", "岗位", "手机", "QQ", "年级")
+
+
+@bp.get("/directory")
+@roles_required(*DIRECTORY_READERS)
+def directory():
+    editor = current_user.role in DIRECTORY_EDITORS
+    return render_template(
+        "me/directory.html",
+        people=listed(get_session(), current_user.team_id),
+        columns=COLUMNS,
+        can_edit=editor,
+        layout="admin_base.html" if editor else "base.html",
+    )
+
+
+@bp.get("/directory.xlsx")
+@roles_required(*DIRECTORY_READERS)
+def directory_export():
+    rows = [
+        [u.name, u.post, u.phone, u.qq, u.grade]
+        for u in listed(get_session(), current_user.team_id)
+    ]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return xlsx_response({"通讯录": frame}, "数理学工助管团通讯录.xlsx")
+
+
+def _person(user_id: int) -> User:
+    """A person of the user's team directory; 404 for anyone else (no existence leak)."""
+    person = (
+        listed_person(get_session(), current_user.team_id, user_id) if user_id <= MAX_ID else None
+    )
+    if person is None:
+        abort(404)
+    return person
+
+
+@bp.get("/directory/<int:user_id>/edit")
+@roles_required(*DIRECTORY_EDITORS)
+def directory_edit(user_id: int):
+    return render_template("me/directory_edit.html", person=_person(user_id), values=None)
+
+
+@bp.post("/directory/<int:user_id>/edit")
+@roles_required(*DIRECTORY_EDITORS)
+def directory_save(user_id: int):
+    db, person = get_session(), _person(user_id)
+    values = {name: " ".join((request.form.get(name) or "").split()) for name in FIELDS}
+    try:
+        with write_transaction(db):
+            actor = db.get(User, current_user.id)
+            changed = update_entry(db, actor, person.id, values, at=now(), ip=client_ip())
+    except Refused as refused:
+        flash(str(refused), "danger")
+        return render_template("me/directory_edit.html", person=person, values=values), 400
+    if not changed:
+        flash("没有修改", "info")
+        return redirect(url_for("checkin.directory"))
+    flash(f"已更新 {person.name} 的通讯录信息", "success")
+    return redirect(url_for("checkin.directory") + f"#person-{person.id}")

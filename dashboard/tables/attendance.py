@@ -1,0 +1,106 @@
+"""考勤 inputs: weekly statuses, lateness by weekday and hour, today's duties, sign-ins."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.models import CheckAction, CheckEvent, Semester, User
+from data.policy.classify import counts_late
+from data.policy.types import IN_PROGRESS, UPCOMING, DutyOutcome
+from data.report import SemesterReport
+from data.timeutil import local_to_utc, to_local
+
+UNDECIDED = (UPCOMING, IN_PROGRESS)
+WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+TODAY_COLUMNS = ["班次", "岗位", "学号", "姓名", "已签到", "签到时间", "迟到", "status"]
+
+
+def weekly_statuses(outcomes: list[DutyOutcome]) -> pd.DataFrame:
+    """Decided duties per week (Monday) and status."""
+    rows = [
+        (o.duty.day - timedelta(days=o.duty.day.weekday()), o.status)
+        for o in outcomes
+        if o.status not in UNDECIDED
+    ]
+    frame = pd.DataFrame(rows, columns=["week", "status"])
+    if frame.empty:
+        return pd.DataFrame(columns=["week", "status", "count"])
+    return frame.groupby(["week", "status"]).size().reset_index(name="count")
+
+
+def sign_in_count(session: Session, semester: Semester, now: datetime) -> int:
+    """Sign-ins by the team's members during the semester, scheduled or extra."""
+    return (
+        session.scalar(
+            select(func.count(CheckEvent.id))
+            .join(User, User.id == CheckEvent.user_id)
+            .where(
+                User.team_id == semester.team_id,
+                CheckEvent.action == CheckAction.sign_in,
+                CheckEvent.at >= local_to_utc(semester.start, time(0, 0)),
+                CheckEvent.at <= min(now, local_to_utc(semester.end, time(23, 59, 59))),
+            )
+        )
+        or 0
+    )
+
+
+def lateness_matrix(outcomes: list[DutyOutcome]) -> pd.DataFrame:
+    """Late duties by weekday (rows 周一…周日) and local start hour (every scheduled hour a column).
+
+    Hours without any late stay in the matrix so the heatmap shows where duties happen on time too.
+    """
+    hours: set[int] = set()
+    late: Counter = Counter()
+    for o in outcomes:
+        # A late sign-in counts at once (SPEC §3), so a duty under way with one is in too.
+        if o.duty.extra or (o.status in UNDECIDED and not counts_late(o)):
+            continue
+        start = to_local(o.duty.start)
+        hours.add(start.hour)
+        if counts_late(o):
+            late[(start.weekday(), start.hour)] += 1
+    if not hours:
+        return pd.DataFrame()
+    columns = list(range(min(hours), max(hours) + 1))
+    data = [[late[(day, hour)] for hour in columns] for day in range(7)]
+    return pd.DataFrame(data, index=list(WEEKDAY_LABELS), columns=columns)
+
+
+def user_names(
+    session: Session, user_ids: set[int], known: Mapping[int, tuple[str, str]] | None = None
+) -> dict[int, tuple[str, str]]:
+    """学号 and 姓名 per user: those in ``known`` as given, the rest in one query."""
+    names = dict(known or {})
+    missing = user_ids - names.keys()
+    if missing:
+        rows = session.execute(
+            select(User.id, User.username, User.name).where(User.id.in_(missing))
+        )
+        names.update({i: (username, name) for i, username, name in rows})
+    return names
+
+
+def today_duties(session: Session, report: SemesterReport, today: date) -> pd.DataFrame:
+    """Today's duties from the engine's outcomes (scheduled ones are duties_on(today) exactly)."""
+    todays = [o for o in report.attendance.outcomes if o.duty.day == today]
+    members = {m.user_id: (m.username, m.name) for m in report.members}
+    # Extra duty may be done by someone outside the report's members.
+    names = user_names(session, {o.duty.user_id for o in todays}, members)
+    rows = []
+    for o in sorted(todays, key=lambda o: (o.duty.start, names[o.duty.user_id][0])):
+        username, name = names[o.duty.user_id]
+        start, end = to_local(o.duty.start), to_local(o.duty.end)
+        signed_at = f"{to_local(o.sign_in_at):%H:%M}" if o.sign_in_at else ""
+        # The late mark shows from the sign-in on, as the late count does (SPEC §3).
+        late = f"迟到 {o.late_minutes} 分钟" if counts_late(o) else ""
+        shift = f"{start:%H:%M}–{end:%H:%M}"
+        signed = "是" if o.sign_in_at else "否"
+        rows.append([shift, o.duty.place or "—", username, name, signed, signed_at, late, o.status])
+    return pd.DataFrame(rows, columns=TODAY_COLUMNS)
