@@ -86,7 +86,7 @@ from data.models import (
 from data.policy.duties import makeup_workdays, non_duty_days
 from data.timeutil import LOCAL_TZ, local_to_utc
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 PASSWORD = "demo1234"
 RECORD = "整理学生档案，接待来访学生并登记"

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 
 from data.db import Database
@@ -22,6 +23,10 @@ from data.timeutil import LOCAL_TZ
 from tests import factories
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+# No timing in tests: these machines are noisy (speed is measured in bench/).
+hypothesis_settings.register_profile("suite", deadline=None)
+hypothesis_settings.load_profile("suite")
 
 # Fixture users need a hash, not a strong one: scrypt was most of the suite's CPU time.
 from data.models import User  # noqa: E402
@@ -210,3 +215,22 @@ def demo_app(demo_url, tmp_path):
     )
     yield app
     app.extensions["zhuguantong.db"].dispose()
+
+
+# One Chromium for the whole test session (starting it is most of a browser test's cost); each
+# test gets it through ``browser`` and its pages' contexts are closed after the test.
+@pytest.fixture(scope="session")
+def _chromium():
+    from tests.browser.helpers import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def browser(_chromium):
+    before = set(_chromium.contexts)
+    yield _chromium
+    for context in _chromium.contexts:
+        if context not in before:
+            context.close()

@@ -13,7 +13,7 @@ from data.attendance import duties_on
 from data.models import Semester, User
 from data.timeutil import LOCAL_TZ
 from tests import factories
-from tests.browser import DESKTOP, PHONE, chromium, live_server
+from tests.browser.helpers import DESKTOP, PHONE, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -45,7 +45,7 @@ def _no_horizontal_overflow(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_leader_edits_schedule_in_browser(app, team, db, artifacts_dir):
+def test_leader_edits_schedule_in_browser(app, team, db, artifacts_dir, browser):
     app.config["CLOCK"] = lambda: NOW
     with db.session() as s:
         for user in s.scalars(select(User).where(User.team_id == team.team_id)):
@@ -58,7 +58,7 @@ def test_leader_edits_schedule_in_browser(app, team, db, artifacts_dir):
         s.commit()
     assert _tomorrow_names(app, team) == ["王五"]
     errors: list[str] = []
-    with live_server(app) as base, chromium() as browser:
+    with live_server(app) as base:
         page = browser.new_page(viewport=DESKTOP)
         page.on("pageerror", lambda e: errors.append(str(e)))
         _login(page, base, team.leader)

@@ -19,7 +19,7 @@ from checkin.door.tokens import REVOKED, read_door_token
 from data.models import AuditLog, Place, Role, Team, TeamSettings
 from data.timeutil import utcnow
 from tests import factories
-from tests.browser import DESKTOP, chromium, live_server
+from tests.browser.helpers import DESKTOP, live_server
 from tests.conftest import csrf_token
 
 pytestmark = pytest.mark.db
@@ -377,7 +377,7 @@ def test_create_place_needs_csrf(client, auth, team, db):
 
 
 @pytest.mark.browser
-def test_posters_in_a_browser(app, team, artifacts_dir, client, auth):
+def test_posters_in_a_browser(app, team, artifacts_dir, client, auth, browser):
     """Screenshots of the list, the printable sheet and the PNG poster, for a human to look at."""
     login_counselor(auth, team)
     (artifacts_dir / "poster.png").write_bytes(
@@ -387,7 +387,7 @@ def test_posters_in_a_browser(app, team, artifacts_dir, client, auth):
         client.get(f"/admin/posters/{team.place_id}.pdf").data
     )
     errors: list[str] = []
-    with live_server(app) as base, chromium() as browser:
+    with live_server(app) as base:
         page = browser.new_page(viewport=DESKTOP)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))

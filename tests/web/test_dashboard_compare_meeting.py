@@ -17,7 +17,7 @@ from data.models import Semester, Team
 from data.report import build_report
 from tests.conftest import DEMO_NOW, AuthActions
 from tests.dash_helpers import logged_in, texts
-from tests.test_dashboard_assessment_stipend import find
+from tests.web.test_dashboard_assessment_stipend import find
 from web import get_session
 
 pytestmark = pytest.mark.db

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, chromium, live_server
+from tests.browser.helpers import DESKTOP, PHONE, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -19,9 +19,9 @@ def login(page, base: str, username: str, password: str) -> None:
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_counselor_sees_the_overview(demo_app, artifacts_dir, size):
+def test_counselor_sees_the_overview(demo_app, artifacts_dir, size, browser):
     errors: list[str] = []
-    with live_server(demo_app) as base, chromium() as browser:
+    with live_server(demo_app) as base:
         page = browser.new_page(viewport=size)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -42,8 +42,8 @@ def test_counselor_sees_the_overview(demo_app, artifacts_dir, size):
     assert errors == []
 
 
-def test_semester_picker_changes_the_numbers(demo_app):
-    with live_server(demo_app) as base, chromium() as browser:
+def test_semester_picker_changes_the_numbers(demo_app, browser):
+    with live_server(demo_app) as base:
         page = browser.new_page(viewport=DESKTOP)
         login(page, base, "T0001", "demo-counselor")
         page.wait_for_selector(".kpi-value")

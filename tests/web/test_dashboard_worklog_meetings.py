@@ -21,7 +21,7 @@ from data.models import (
 from data.report import build_report
 from tests.conftest import DEMO_NOW, DEMO_TODAY
 from tests.dash_helpers import logged_in, texts
-from tests.test_dashboard_attendance import current_semester_id, dash_post, find, login, page
+from tests.web.test_dashboard_attendance import current_semester_id, dash_post, find, login, page
 from web import get_session
 
 pytestmark = pytest.mark.db

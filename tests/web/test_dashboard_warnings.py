@@ -12,7 +12,7 @@ from data.models import DeviceAlert, LeaveKind, LeaveRequest, Semester, Team, Us
 from data.report import build_report
 from tests.conftest import DEMO_NOW
 from tests.dash_helpers import logged_in, texts
-from tests.test_dashboard_attendance import current_semester_id, dash_post, find, login, page
+from tests.web.test_dashboard_attendance import current_semester_id, dash_post, find, login, page
 from web import get_session
 
 pytestmark = pytest.mark.db

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from data.demo import DEMO_LOGINS
-from tests.browser import PHONE, chromium, live_server
+from tests.browser.helpers import PHONE, live_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -20,9 +20,9 @@ def _no_horizontal_overflow(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_assistant_asks_leave_on_a_phone(demo_app, artifacts_dir):
+def test_assistant_asks_leave_on_a_phone(demo_app, artifacts_dir, browser):
     errors: list[str] = []
-    with live_server(demo_app) as base, chromium() as browser:
+    with live_server(demo_app) as base:
         page = browser.new_page(viewport=PHONE)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))

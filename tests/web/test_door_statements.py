@@ -33,7 +33,7 @@ from data.models import (
 )
 from data.policy.types import AttendanceSummary, DutyStatus
 from tests.conftest import DEMO_NOW, csrf_token
-from tests.test_door import at, kiosk_url, poster_url, scan_and_login
+from tests.web.test_door import at, kiosk_url, poster_url, scan_and_login
 
 pytestmark = pytest.mark.db
 

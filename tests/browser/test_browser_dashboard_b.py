@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, chromium, live_server
-from tests.test_browser_overview import login
+from tests.browser.helpers import DESKTOP, PHONE, live_server
+from tests.browser.test_browser_overview import login
 
 pytestmark = pytest.mark.browser
 
@@ -29,10 +29,10 @@ def web_app(demo_app):
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_pages_render_for_the_counselor(web_app, artifacts_dir, size):
+def test_pages_render_for_the_counselor(web_app, artifacts_dir, size, browser):
     name = "desktop" if size is DESKTOP else "phone"
     errors: list[str] = []
-    with live_server(web_app) as base, chromium() as browser:
+    with live_server(web_app) as base:
         page = browser.new_page(viewport=size)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -51,8 +51,8 @@ def test_pages_render_for_the_counselor(web_app, artifacts_dir, size):
     assert errors == []
 
 
-def test_assessment_banner_for_the_running_semester(web_app):
-    with live_server(web_app) as base, chromium() as browser:
+def test_assessment_banner_for_the_running_semester(web_app, browser):
+    with live_server(web_app) as base:
         page = browser.new_page(viewport=DESKTOP)
         login(page, base, "L0001", "demo-leader")
         page.wait_for_url(re.compile(r".*/dashboard/.*"))
@@ -63,9 +63,9 @@ def test_assessment_banner_for_the_running_semester(web_app):
         assert page.locator(".ag-row").count() > 5
 
 
-def test_meeting_mode_prints_one_page_per_topic(web_app, artifacts_dir):
+def test_meeting_mode_prints_one_page_per_topic(web_app, artifacts_dir, browser):
     errors: list[str] = []
-    with live_server(web_app) as base, chromium() as browser:
+    with live_server(web_app) as base:
         page = browser.new_page(viewport=DESKTOP)
         page.on("pageerror", lambda e: errors.append(str(e)))
         login(page, base, "T0001", "demo-counselor")

@@ -21,7 +21,7 @@ from data.models import (
 )
 from data.report import build_report
 from tests.conftest import DEMO_NOW, AuthActions
-from tests.test_admin_recruit import (
+from tests.web.test_admin_recruit import (
     CLOCK,
     add_applicant,
     audit_count,

@@ -12,7 +12,7 @@ from data.models import AuditLog, Semester, TeamSettings, User
 from data.policy.settings import DEFAULTS, EPOCHS_KEY
 from data.report import build_report
 from tests.conftest import DEMO_NOW, AuthActions
-from tests.test_admin_recruit import audit_count, last_audit, other_team, post
+from tests.web.test_admin_recruit import audit_count, last_audit, other_team, post
 
 pytestmark = pytest.mark.db
 
@@ -311,11 +311,11 @@ def test_lower_late_critical_takes_effect_at_once(demo_app, demo_db):
 
 
 @pytest.mark.browser
-def test_screenshots_review_list_and_settings(demo_app, artifacts_dir):
+def test_screenshots_review_list_and_settings(demo_app, artifacts_dir, browser):
     """Desktop and phone screenshots of the review list and the settings page."""
-    from tests.browser import DESKTOP, PHONE, chromium, live_server
+    from tests.browser.helpers import DESKTOP, PHONE, live_server
 
-    with live_server(demo_app) as base, chromium() as browser:
+    with live_server(demo_app) as base:
         for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
             page = browser.new_page(viewport=viewport)
             page.goto(f"{base}/login")

@@ -9,9 +9,9 @@ import pytest
 
 from data.models import LeaveKind, LeaveStatus
 from data.timeutil import LOCAL_TZ
-from tests.browser import DESKTOP, PHONE, chromium, live_server
+from tests.browser.helpers import DESKTOP, PHONE, live_server
 from tests.factories import PASSWORD
-from tests.test_admin_leave import add_leave, get_leave, user_id
+from tests.web.test_admin_leave import add_leave, get_leave, user_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -31,12 +31,12 @@ def _no_horizontal_overflow(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
-def test_counselor_approves_and_assistant_sees_it(app, db, team, artifacts_dir):
+def test_counselor_approves_and_assistant_sees_it(app, db, team, artifacts_dir, browser):
     app.config["CLOCK"] = lambda: TUESDAY_NOON
     leave_id = add_leave(db, reason="参加高等数学期中考试", kind=LeaveKind.exam)
     add_leave(db, "2023102", date(2026, 11, 20), after_start=True, reason="睡过头了，忘记请假")
     errors: list[str] = []
-    with live_server(app) as base, chromium() as browser:
+    with live_server(app) as base:
         desk = browser.new_page(viewport=DESKTOP)
         desk.on("pageerror", lambda e: errors.append(str(e)))
         _login(desk, base, team.counselor)
@@ -82,11 +82,11 @@ def test_counselor_approves_and_assistant_sees_it(app, db, team, artifacts_dir):
     assert errors == []
 
 
-def test_correction_audit_and_semester_pages_fit_a_phone(app, db, team, artifacts_dir):
+def test_correction_audit_and_semester_pages_fit_a_phone(app, db, team, artifacts_dir, browser):
     """补签 via the browser, then the audit log and the lock page, on desktop and phone."""
     app.config["CLOCK"] = lambda: datetime(2026, 11, 26, 12, 0, tzinfo=LOCAL_TZ)
     uid = user_id(db, team.assistants[0])
-    with live_server(app) as base, chromium() as browser:
+    with live_server(app) as base:
         desk = browser.new_page(viewport=DESKTOP)
         _login(desk, base, team.counselor)
         desk.goto(f"{base}/admin/corrections?user={uid}&date=2026-11-25")

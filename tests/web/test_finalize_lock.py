@@ -11,7 +11,15 @@ from data.models import LeaveRequest, LeaveStatus, Semester
 from data.timeutil import LOCAL_TZ
 from tests import factories
 from tests.conftest import csrf_token
-from tests.test_admin_leave import add_leave, audit_count, get_leave, login, post, shift_of, user_id
+from tests.web.test_admin_leave import (
+    add_leave,
+    audit_count,
+    get_leave,
+    login,
+    post,
+    shift_of,
+    user_id,
+)
 
 pytestmark = pytest.mark.db
 

@@ -199,7 +199,7 @@ def post(client, url: str, data: dict, **kwargs):
 
 
 def settings_form(client) -> dict[str, str]:
-    from tests.test_admin_accounts_settings import settings_form as form
+    from tests.web.test_admin_accounts_settings import settings_form as form
 
     return form(client)
 
@@ -388,7 +388,7 @@ def test_the_door_judges_a_running_duty_by_the_grace_in_force_at_its_start(
     app, client, auth, db, team, clock, wangwu
 ):
     """Grace 5 → 10 at 08:03 during Tuesday's duty: a sign-in at 08:07 is still 7 minutes late."""
-    from tests.test_door import poster_url, press
+    from tests.web.test_door import poster_url, press
 
     tuesday = date(2026, 12, 8)
     clock.moment = local(tuesday, 8, 3)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from data.models import Appointment, User
 from tests.conftest import csrf_token
-from tests.test_admin_recruit import CLOCK, audit_count
+from tests.web.test_admin_recruit import CLOCK, audit_count
 
 pytestmark = pytest.mark.db
 

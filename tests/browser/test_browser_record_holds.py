@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from data.models import User
-from tests.browser import DESKTOP, PHONE, chromium, live_server
-from tests.test_browser_overview import login
+from tests.browser.helpers import DESKTOP, PHONE, live_server
+from tests.browser.test_browser_overview import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -48,7 +48,7 @@ def _saturday_shift(page, base: str, who: str, shot) -> None:
     shot("saved")
 
 
-def test_a_shift_from_tomorrow_leaves_the_numbers_so_far_alone(demo_app, artifacts_dir):
+def test_a_shift_from_tomorrow_leaves_the_numbers_so_far_alone(demo_app, artifacts_dir, browser):
     database = demo_app.extensions["zhuguantong.db"]
     with database.session() as s:
         people = s.execute(
@@ -56,7 +56,7 @@ def test_a_shift_from_tomorrow_leaves_the_numbers_so_far_alone(demo_app, artifac
         ).all()
     labels = [f"{name}（{username}）" for name, username in people]
     errors: list[str] = []
-    with live_server(demo_app) as base, chromium() as browser:
+    with live_server(demo_app) as base:
         for size, name, who in ((DESKTOP, "desktop", labels[0]), (PHONE, "phone", labels[1])):
             page = browser.new_page(viewport=size)
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

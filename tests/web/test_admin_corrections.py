@@ -20,7 +20,7 @@ from data.models import (
 )
 from data.timeutil import LOCAL_TZ
 from tests.conftest import AuthActions
-from tests.test_admin_leave import (
+from tests.web.test_admin_leave import (
     LOCKED,
     THURSDAY_NOON,
     WEDNESDAY,

@@ -11,8 +11,8 @@ from checkin.door.kiosk import KIOSK_OFF, LINK_REVOKED
 from checkin.door.tokens import EXPIRED, TokenError, make_kiosk_link, read_door_token
 from data.models import CheckAction, CheckEvent, Place, TeamSettings, User
 from data.timeutil import utcnow
-from tests.browser import chromium, live_server
-from tests.test_posters import DOOR, decode_qr, token_of
+from tests.browser.helpers import live_server
+from tests.web.test_posters import DOOR, decode_qr, token_of
 
 pytestmark = pytest.mark.db
 
@@ -190,13 +190,13 @@ def test_names_are_escaped(client, app, team, db, clock):
 
 
 @pytest.mark.browser
-def test_kiosk_in_a_browser(app, team, db, artifacts_dir):
+def test_kiosk_in_a_browser(app, team, db, artifacts_dir, browser):
     """A 1280×800 tablet: the code, the ticking clock and the list are on screen."""
     set_settings(db, team.team_id, kiosk_step_seconds=5)  # the shortest step: a quick swap
     sign_in(db, team.assistants[0], team.place_id, utcnow() - timedelta(minutes=3))
     sign_in(db, team.assistants[1], team.place_id, utcnow() - timedelta(minutes=12))
     errors: list[str] = []
-    with live_server(app) as base, chromium() as browser:
+    with live_server(app) as base:
         page = browser.new_page(viewport=TABLET)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from data.audit import record
 from data.models import AuditLog, LeaveStatus, Semester, Team
 from data.timeutil import LOCAL_TZ
-from tests.test_admin_leave import (
+from tests.web.test_admin_leave import (
     THURSDAY_NOON,
     add_leave,
     audit_count,

@@ -13,7 +13,7 @@ from datetime import date, datetime, time
 import pytest
 
 from data.timeutil import LOCAL_TZ
-from tests.browser import PHONE, chromium, live_server
+from tests.browser.helpers import PHONE, live_server
 from tests.conftest import AuthActions
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
@@ -39,10 +39,10 @@ def _ci() -> bool:
     return bool(os.environ.get("CI") or os.environ.get("REQUIRE_BROWSER"))
 
 
-def test_scan_sign_in_sign_out_and_see_the_hours(app, team, tmp_path, artifacts_dir):
+def test_scan_sign_in_sign_out_and_see_the_hours(app, team, tmp_path, artifacts_dir, browser):
     clock = {"now": datetime.combine(WEDNESDAY, time(8, 3), tzinfo=LOCAL_TZ)}
     app.config["CLOCK"] = lambda: clock["now"]
-    with live_server(app) as base, chromium() as browser:
+    with live_server(app) as base:
         app.config["PUBLIC_URL"] = base  # the poster points at this server
         counselor = app.test_client()
         AuthActions(counselor).login(team.counselor)

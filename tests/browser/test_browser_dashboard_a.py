@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from tests.browser import DESKTOP, PHONE, chromium, live_server
-from tests.test_browser_overview import login
+from tests.browser.helpers import DESKTOP, PHONE, live_server
+from tests.browser.test_browser_overview import login
 
 pytestmark = pytest.mark.browser
 
@@ -21,10 +21,10 @@ DRAWN = ".js-plotly-plot .main-svg, .ag-root"
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_pages_load_for_the_counselor(demo_app, artifacts_dir, size):
+def test_pages_load_for_the_counselor(demo_app, artifacts_dir, size, browser):
     errors: list[str] = []
     name = "desktop" if size is DESKTOP else "phone"
-    with live_server(demo_app) as base, chromium() as browser:
+    with live_server(demo_app) as base:
         page = browser.new_page(viewport=size)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -47,8 +47,8 @@ def test_pages_load_for_the_counselor(demo_app, artifacts_dir, size):
     assert errors == []
 
 
-def test_warning_row_opens_the_evidence(demo_app):
-    with live_server(demo_app) as base, chromium() as browser:
+def test_warning_row_opens_the_evidence(demo_app, browser):
+    with live_server(demo_app) as base:
         page = browser.new_page(viewport=DESKTOP)
         login(page, base, "T0001", "demo-counselor")
         page.wait_for_url(re.compile(r".*/dashboard/.*"))
@@ -59,8 +59,8 @@ def test_warning_row_opens_the_evidence(demo_app):
         assert "迟到" in page.locator("#warnings-evidence").inner_text()
 
 
-def test_semester_picker_changes_attendance(demo_app):
-    with live_server(demo_app) as base, chromium() as browser:
+def test_semester_picker_changes_attendance(demo_app, browser):
+    with live_server(demo_app) as base:
         page = browser.new_page(viewport=DESKTOP)
         login(page, base, "T0001", "demo-counselor")
         page.wait_for_url(re.compile(r".*/dashboard/.*"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 POLICY_MODULES = [
     path.stem for path in (ROOT / "data" / "policy").glob("*.py") if path.stem != "__init__"
 ]
