@@ -89,7 +89,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     @app.get("/")
     def index():
         if not current_user.is_authenticated:
-            return redirect(url_for("checkin.login"))
+            from data.services.setup import needs_setup
+
+            # An empty install starts with its first-run page, not a login nobody can pass.
+            target = "checkin.setup" if needs_setup(web.get_session()) else "checkin.login"
+            return redirect(url_for(target))
         return redirect(web.home_url(current_user))
 
     return app

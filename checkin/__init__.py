@@ -19,6 +19,7 @@ def localtime(moment, fmt: str = "%Y-%m-%d %H:%M") -> str:
 # own pages and the workbench, each a package of one module per workflow.
 VIEW_MODULES = (
     "auth",
+    "setup",  # first run, only while there is no user
     "door.views",  # door
     "door.kiosk",  # door
     "door.posters",  # door
@@ -32,17 +33,22 @@ VIEW_MODULES = (
     "admin.accounts",  # admin-a
     "admin.audit",  # admin-a
     "admin.semesters",  # admin-a
+    "admin.semester_setup",  # admin: semesters, breaks, 调休 make-up days
     "admin.settings",  # admin-a
     "admin.corrections",  # admin-a
     "admin.leave",  # admin-a
     "admin.assessment",  # admin-b
     "admin.meetings",  # admin-b
     "admin.people",  # admin-b
+    "admin.commendations",  # admin-b (嘉奖)
     "admin.recruitment",  # admin-b
+    "admin.carry_over",  # admin (续聘)
     "admin.stipend",  # admin-b
     "admin.schedule",  # admin-b
     "admin.schedule_edit",  # admin-b
     "admin.schedule_import",  # admin-b
+    "admin.roster",  # admin (名单导入)
+    "admin.roster_files",  # admin (templates, initial passwords)
 )
 for _module in VIEW_MODULES:
     import_module(f"checkin.{_module}")

@@ -48,18 +48,23 @@ def roles_required(*roles: Role) -> Callable:
 # The workbench nav in the order a counselor works through a term: daily first, then term
 # events, then setup. (endpoint, label, roles).
 SECTIONS: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
+    ("checkin.me", "我的值班", (Role.leader,)),  # the 团长 is on duty too (SPEC §1)
     ("checkin.leave_queue", "请假审批", COUNSELOR),
     ("checkin.corrections", "补签", CORRECTORS),
     ("checkin.schedule", "值班安排", VIEWERS),
     ("checkin.meetings", "例会与培训", VIEWERS),
     ("checkin.recruit", "招聘审核", COUNSELOR),
+    ("checkin.carry_over", "续聘", COUNSELOR),
     ("checkin.people", "离任管理", COUNSELOR),
+    ("checkin.commendations", "嘉奖", COUNSELOR),
     ("checkin.assessment", "考核", RESULTS),
     ("checkin.peer_review", "同学互评", (Role.leader,)),
     ("checkin.stipend", "补贴", RESULTS),
+    ("checkin.semester_setup", "学期设置", COUNSELOR),
     ("checkin.semesters", "学期锁定", COUNSELOR),
     ("checkin.directory", "通讯录", DIRECTORY_EDITORS),
     ("checkin.posters", "签到海报", COUNSELOR),
+    ("checkin.roster", "名单导入", COUNSELOR),
     ("checkin.accounts", "账号管理", COUNSELOR),
     ("checkin.settings", "规则设置", COUNSELOR),
     ("checkin.audit_log", "审计日志", COUNSELOR),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from checkin import bp
 from checkin.forms import ChangePasswordForm, LoginForm
 from data.models import User
+from data.services.setup import lone_team_name, needs_setup
 from web import get_session, home_url, limiter
 
 # Pages a user who must change the password may still reach.
@@ -39,7 +40,9 @@ def require_password_change():
     ):
         if request.path.startswith("/dashboard/_"):
             return {"error": "请先修改初始密码。"}, 403
-        return redirect(url_for("checkin.change_password"))
+        # A page asked for by GET is where the user was going: keep it for after the change.
+        target = safe_next(request.full_path.rstrip("?")) if request.method == "GET" else None
+        return redirect(url_for("checkin.change_password", next=target))
     return None
 
 
@@ -79,12 +82,20 @@ def login():
             login_user(user, remember=form.remember.data)
             if user.must_change_password:
                 flash("首次登录请先修改初始密码。", "warning")
-                return redirect(url_for("checkin.change_password"))
+                # The door's scan waits behind the change: keep where the user was going.
+                return redirect(url_for("checkin.change_password", next=next_url))
             return redirect(next_url or home_url(user))
     elif request.method == "POST" and form.csrf_token.errors:
         flash("页面已过期，请重新提交。", "danger")
     status = 401 if request.method == "POST" else 200
-    return render_template("login.html", form=form, next_url=next_url), status
+    db = get_session()
+    return render_template(
+        "login.html",
+        form=form,
+        next_url=next_url,
+        team_name=lone_team_name(db),
+        first_run=needs_setup(db),
+    ), status
 
 
 @bp.post("/logout")
@@ -97,6 +108,7 @@ def logout():
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    next_url = safe_next(request.args.get("next"))
     form = ChangePasswordForm()
     if form.validate_on_submit():
         session = get_session()
@@ -110,5 +122,5 @@ def change_password():
             user.must_change_password = False
             session.commit()
             flash("密码已修改。", "success")
-            return redirect(home_url(user))
+            return redirect(next_url or home_url(user))
     return render_template("change_password.html", form=form)

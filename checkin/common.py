@@ -49,6 +49,11 @@ def parse_id(raw: Any) -> int | None:
     return value if 0 < value <= MAX_ID else None
 
 
+def parse_ids(values: list[str]) -> list[int]:
+    """Ticked checkbox ids, in order and without repeats; garbage becomes 0 (found nowhere)."""
+    return list(dict.fromkeys(parse_id(v) or 0 for v in values))
+
+
 def team_semesters(db: Session) -> list[Semester]:
     """The logged-in user's team's semesters, newest first."""
     return facts.team_semesters(db, current_user.team_id)

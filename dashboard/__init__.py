@@ -148,6 +148,9 @@ def nav_links(search: str) -> list:
     if workbench:
         # The management pages are Flask pages: a full page load, not a Dash route.
         links.append(dbc.NavLink("工作台 ›", href=workbench, external_link=True))
+    if current_user.role is Role.leader:
+        # The 团长 is on duty too (SPEC §1): their own page is one tap away.
+        links.append(dbc.NavLink("我的值班 ›", href="/me", external_link=True))
     return links
 
 

@@ -73,7 +73,9 @@ def page_callback(slug: str, *dependencies: Any, empty: Any, **options: Any) -> 
             session = get_session()
             semester = semester_visible(session, current_user, args[at])
             if semester is None:
-                return empty
+                from dashboard.components import no_semester_for_role  # it imports this module
+
+                return no_semester_for_role(empty)
             return func(session, semester, *args[:at], *args[at + 1 :])
 
         run.page_slug = slug  # type: ignore[attr-defined]  # how a test tells it was used

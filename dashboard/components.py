@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask import url_for
+from flask_login import current_user
 
 from dashboard import access, excel
+from data.models import Role
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}
 NOT_ALLOWED = "无权查看此页面。"
 # What a page callback returns when no semester is chosen or visible (``page_callback``'s empty).
 NO_SEMESTER = dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单和值班表。", color="info")
 NO_SEMESTER_ROSTER = dbc.Alert("还没有学期数据。请兼辅老师先创建学期并导入名单。", color="info")
+
+
+def no_semester_for_role(empty: Any) -> Any:
+    """``empty`` as the user sees it: the 兼辅 creates semesters, so hers links to 学期设置."""
+    if getattr(current_user, "role", None) is not Role.counselor:
+        return empty
+    href = url_for("checkin.semester_setup")
+    key = (id(empty), href)
+    if key not in _LINKED:  # one answer per empty value, as callers compare them by identity
+        _LINKED[key] = _linked(empty, href)
+    return _LINKED[key]
+
+
+_LINKED: dict[tuple[int, str], Any] = {}
+
+
+def _linked(empty: Any, href: str) -> Any:
+    if isinstance(empty, tuple):
+        return tuple(_linked(item, href) for item in empty)
+    if empty is not NO_SEMESTER and empty is not NO_SEMESTER_ROSTER:
+        return empty
+    then = "导入名单和值班表" if empty is NO_SEMESTER else "导入名单"
+    link = html.A("去创建学期", href=href, className="alert-link")
+    return dbc.Alert(["还没有学期数据。请先", link, f"，再{then}。"], color="info")
 
 
 def page(slug: str, title: str, *body, export: bool = True, loading: bool = True) -> html.Div:

@@ -33,6 +33,7 @@ from data.models import (
     Place,
     Semester,
     SemesterBreak,
+    SemesterMakeupDay,
     Shift,
     ShiftAssignment,
     ShiftOverride,
@@ -74,12 +75,14 @@ def load_schedule(
     *,
     user_ids: set[int] | None = None,
     on: date | None = None,
+    weekday: int | None = None,
 ) -> tuple[list[ShiftSpec], list[OverrideSpec]]:
     """The weekly shifts and dated overrides as plain values for the policy engine.
 
     ``user_ids`` narrows to what can give those people a duty (their shifts, and the shifts
-    their swaps name); ``on`` narrows to one day. The door and /me ask for one person, so
-    they need not expand the whole team's schedule.
+    their swaps name); ``on`` narrows to one day, whose shifts are those of ``weekday`` when
+    it is a declared make-up day. The door and /me ask for one person, so they need not
+    expand the whole team's schedule.
     """
     override_query = select(ShiftOverride).where(ShiftOverride.semester_id == semester.id)
     if on is not None:
@@ -95,7 +98,7 @@ def load_schedule(
     shift_query = select(Shift).where(Shift.semester_id == semester.id)
     if on is not None:
         shift_query = shift_query.where(
-            Shift.weekday == on.isoweekday(),
+            Shift.weekday == (weekday or on.isoweekday()),
             or_(Shift.valid_from.is_(None), Shift.valid_from <= on),
             or_(Shift.valid_to.is_(None), Shift.valid_to >= on),
         )
@@ -153,6 +156,14 @@ def _breaks(session: Session, semester: Semester) -> list[tuple[date, date]]:
     return [(b.start, b.end) for b in session.scalars(query)]
 
 
+def makeup_days(session: Session, semester: Semester) -> dict[date, int]:
+    """Declared 调休上班 days of the semester → the ISO weekday whose schedule applies."""
+    query = select(SemesterMakeupDay.on, SemesterMakeupDay.weekday).where(
+        SemesterMakeupDay.semester_id == semester.id
+    )
+    return {on: weekday for on, weekday in session.execute(query)}
+
+
 def semester_duties(
     session: Session,
     semester: Semester,
@@ -161,7 +172,10 @@ def semester_duties(
 ) -> list[Duty]:
     shifts, overrides = load_schedule(session, semester, user_ids=user_ids)
     breaks = _breaks(session, semester)
-    duties = expected_duties(semester.start, semester.end, shifts, overrides, breaks, until=until)
+    makeup = makeup_days(session, semester)
+    duties = expected_duties(
+        semester.start, semester.end, shifts, overrides, breaks, until=until, makeup=makeup
+    )
     return _in_post(semester, duties, service_windows(session, semester, user_ids), user_ids)
 
 
@@ -210,8 +224,12 @@ def duties_on(
     if not semester.start <= day <= semester.end:
         return []
     users = {user_id} if user_id is not None else None
-    shifts, overrides = load_schedule(session, semester, user_ids=users, on=day)
-    duties = expected_duties(day, day, shifts, overrides, _breaks(session, semester))
+    makeup = makeup_days(session, semester)
+    shifts, overrides = load_schedule(
+        session, semester, user_ids=users, on=day, weekday=makeup.get(day)
+    )
+    breaks = _breaks(session, semester)
+    duties = expected_duties(day, day, shifts, overrides, breaks, makeup=makeup)
     return [d for d in duties if user_id is None or d.user_id == user_id]
 
 
@@ -248,6 +266,7 @@ def semester_attendance(
         inputs.overrides,
         inputs.breaks,
         until=min(today, semester.end),
+        makeup=inputs.makeup,
     )
     duties = _in_post(semester, duties, inputs.windows, user_ids)
     by_duty, extra = _events_by_duty(inputs.events, duties, history.current, history.for_duty)
@@ -303,6 +322,7 @@ def _semester_inputs(
         shifts=shifts,
         overrides=overrides,
         breaks=_breaks(session, semester),
+        makeup=makeup_days(session, semester),
         windows=service_windows(session, semester, user_ids),
         events=[EventRow(*row) for row in session.execute(event_query)],
         leaves=[

@@ -43,6 +43,7 @@ from data.models import (
     Place,
     Semester,
     SemesterBreak,
+    SemesterMakeupDay,
     Shift,
     ShiftAssignment,
     ShiftOverride,
@@ -77,7 +78,7 @@ class EventRow(NamedTuple):
 
 @dataclass(frozen=True)
 class AttendanceInputs:
-    """A semester's schedule, breaks, service windows and records, as plain values."""
+    """A semester's schedule, breaks, make-up days, service windows and records, as plain values."""
 
     shifts: list[ShiftSpec]
     overrides: list[OverrideSpec]
@@ -86,12 +87,15 @@ class AttendanceInputs:
     events: list[EventRow] = field(default_factory=list)
     leaves: list[tuple[Key, LeaveInfo]] = field(default_factory=list)
     corrections: dict[Key, CorrectionInfo] = field(default_factory=dict)
+    makeup: dict[date, int] = field(default_factory=dict)  # declared 调休上班 day → weekday
 
     def duties_on(self, semester: Semester, day: date, user_id: int) -> list[Duty]:
         """One person's expected duties of one day, as ``data.attendance.duties_on`` gives them."""
         if not semester.start <= day <= semester.end:
             return []
-        duties = expected_duties(day, day, self.shifts, self.overrides, self.breaks)
+        duties = expected_duties(
+            day, day, self.shifts, self.overrides, self.breaks, makeup=self.makeup
+        )
         return [d for d in duties if d.user_id == user_id]
 
     def with_event(self, event: EventRow) -> AttendanceInputs:
@@ -234,6 +238,12 @@ def _person_query(semester: Semester, user_id: int) -> Select:
             "break", id=SemesterBreak.id, day=SemesterBreak.start, day2=SemesterBreak.end
         ).where(SemesterBreak.semester_id == semester.id),
         _tagged(
+            "makeup",
+            id=SemesterMakeupDay.id,
+            day=SemesterMakeupDay.on,
+            number=SemesterMakeupDay.weekday,
+        ).where(SemesterMakeupDay.semester_id == semester.id),
+        _tagged(
             "appointment",
             id=Appointment.id,
             user_id=Appointment.user_id,
@@ -325,6 +335,7 @@ def person_inputs(session: Session, semester: Semester, user_id: int) -> Attenda
             )
             for c in rows["correction"]
         },
+        makeup={m.day: m.number for m in rows["makeup"]},
     )
 
 

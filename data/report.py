@@ -259,13 +259,15 @@ def build_report(
 
     failures = _count_by_user(session, CourseFailure, semester.id)
     violations = _count_by_user(session, Violation, semester.id)
-    bonuses = dict(
-        session.execute(
-            select(Commendation.user_id, func.sum(Commendation.bonus))
-            .where(Commendation.semester_id == semester.id)
-            .group_by(Commendation.user_id)
-        ).all()
-    )
+    bonuses: Counter = Counter()  # 嘉奖: its bonus goes to the stipend, its reason to the reasons
+    praised: dict[int, list[str]] = defaultdict(list)
+    for uid, reason, bonus in session.execute(
+        select(Commendation.user_id, Commendation.reason, Commendation.bonus)
+        .where(Commendation.semester_id == semester.id)
+        .order_by(Commendation.on, Commendation.id)
+    ):
+        bonuses[uid] += bonus
+        praised[uid].append(reason)
     counselor_scores, peer_scores = _evaluations(session, semester.id)
     overrides = dict(
         session.execute(
@@ -300,6 +302,7 @@ def build_report(
                 course_failures=failures[member.id],
                 violations=violations[member.id],
                 estimate=estimate,
+                commendations=tuple(praised[member.id]),
             ),
             settings,
         )

@@ -35,6 +35,12 @@ ACTION_LABELS = {
     "poster.revoke": "作废海报",
     "kiosk.revoke": "作废平板链接",
     "place.create": "添加岗位",
+    "semester.create": "创建学期",
+    "semester.update": "修改学期",
+    "semester.break_add": "新增假期",
+    "semester.break_delete": "删除假期",
+    "semester.makeup_add": "指定调休上班",
+    "semester.makeup_delete": "取消调休上班",
 }
 FIELD_LABELS = {
     "status": "状态",
@@ -53,6 +59,11 @@ FIELD_LABELS = {
     "outcome": "考勤结果",
     "finalized_at": "锁定时间",
     "name": "名称",
+    "start": "开始日期",
+    "end": "结束日期",
+    "break": "假期",
+    "makeup": "调休上班日",
+    "weekday": "按星期几值班",
 }
 
 

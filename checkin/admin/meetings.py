@@ -1,7 +1,7 @@
 """Team meetings (例会) and trainings (培训): the list, minutes and attendance pages.
 
-Only the counselor creates or deletes a meeting/training; the 团长 marks attendance and writes
-the minutes too (第八条四 日常考勤). The rules and the audit live in ``data.services.meetings``.
+The counselor and the 团长 create meetings, write their minutes and mark attendance (SPEC §1
+gives meeting attendance to the 团长); only the counselor creates trainings and deletes either. The rules and the audit live in ``data.services.meetings``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ def meetings():
         trainings=trainings,
         organizers=ORGANIZERS,
         is_counselor=current_user.role is Role.counselor,
+        can_create_meeting=current_user.role in EDITORS,
     )
 
 
@@ -80,7 +81,7 @@ def _topic() -> str:
 
 
 @bp.post("/admin/meetings")
-@roles_required(*COUNSELOR)
+@roles_required(*EDITORS)
 def meeting_create():
     semester = form_semester(get_session())
     day = parse_day(request.form.get("held_on"))

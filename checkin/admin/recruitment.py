@@ -24,6 +24,8 @@ from checkin.common import (
     clean_block,
     get_own,
     parse_day,
+    parse_ids,
+    perform,
     team_id,
     team_semesters,
     today,
@@ -31,9 +33,10 @@ from checkin.common import (
 )
 from data.attendance import team_settings
 from data.db import write_transaction
+from data.importers import default_appointment_day
 from data.models import STAGE_LABELS, Appointment, Semester, Stage, User
 from data.policy.lifecycle import trial_due, trial_end
-from data.services import Refused
+from data.services import Refused, carry_over
 from data.services import recruitment as service
 from data.services.recruitment import (
     DEFAULT_REASONS,
@@ -140,6 +143,7 @@ def recruit():
         default_reasons=DEFAULT_REASONS,
         today=today(),
         settings=team_settings(db, team_id()),
+        appoint_day=default_appointment_day(semester, today()) if semester else None,
     )
 
 
@@ -193,6 +197,24 @@ def recruit_action(appointment_id: int, action: str):
         return redirect(_return_to(appointment))
     flash(f"{appointment.user.name}：{label}（{on:%Y-%m-%d}）", "success")
     return redirect(_return_to(appointment))
+
+
+@bp.post("/admin/recruit/appoint")
+@roles_required(*COUNSELOR)
+def recruit_appoint_many():
+    """聘任 everyone ticked on the list from one date, without a trial; one audit entry each."""
+    semester = upcoming_semester(get_session())
+    if semester is None:
+        flash("没有当前或即将开始的学期，请先创建学期", "danger")
+        return redirect(url_for("checkin.recruit"))
+    raw_day = request.form.get("on", "").strip()
+    on = parse_day(raw_day) if raw_day else default_appointment_day(semester, today())
+    reason = clean_block(request.form.get("reason"), REASON_MAX)
+    user_ids = parse_ids(request.form.getlist("user"))
+    result = perform(carry_over.appoint_many, semester, user_ids, on, reason)
+    if result is not None:
+        flash(result.message(), "success")
+    return redirect(url_for("checkin.recruit", semester=semester.id, stage="all"))
 
 
 def _return_to(appointment: Appointment) -> str:

@@ -16,9 +16,10 @@ from flask_login import current_user
 from checkin import bp
 from checkin.access import COUNSELOR, roles_required
 from checkin.admin.settings_form import GROUPS, LABELS, MODE_LABELS, display, parse, typed
-from checkin.common import team_id
+from checkin.common import perform, team_id
 from data.attendance import team_settings_history
 from data.db import write_transaction
+from data.models import Team
 from data.policy.settings import DEFAULTS, PER_DUTY_FIELDS, TOTALS_FIELDS, PolicySettings
 from data.services import Refused
 from data.services import settings as service
@@ -113,6 +114,7 @@ def _render(values: dict, status: int = 200, preview: Preview | None = None, rea
         semester=semester,
         apply_pending=pending,
         reason=reason,
+        team=get_session().get(Team, team_id()),
     ), status
 
 
@@ -137,6 +139,20 @@ def save_settings():
         return _render(typed(request.form), preview=result)
     if result is None:
         flash("没有修改任何设置", "info")
+    return redirect(url_for("checkin.settings"))
+
+
+@bp.post("/admin/settings/team-name")
+@roles_required(*COUNSELOR)
+def rename_team():
+    team_id()
+    result = perform(service.rename_team, request.form.get("name", ""))
+    if result is not None:
+        name, changed = result
+        flash(
+            f"团队名称已改为“{name}”" if changed else "团队名称没有修改",
+            "success" if changed else "info",
+        )
     return redirect(url_for("checkin.settings"))
 
 

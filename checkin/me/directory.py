@@ -16,7 +16,7 @@ from checkin import bp
 from checkin.access import DIRECTORY_EDITORS, DIRECTORY_READERS, roles_required
 from checkin.common import MAX_ID, xlsx_response
 from data.db import write_transaction
-from data.models import User
+from data.models import Team, User
 from data.services import Refused
 from data.services.directory import FIELDS, listed, listed_person, update_entry
 from web import client_ip, get_session, now
@@ -34,7 +34,14 @@ def directory():
         columns=COLUMNS,
         can_edit=editor,
         layout="admin_base.html" if editor else "base.html",
+        team_name=_team_name(),
     )
+
+
+def _team_name() -> str:
+    """The user's own team's name (the page title and the file name say whose directory)."""
+    team = get_session().get(Team, current_user.team_id) if current_user.team_id else None
+    return team.name if team else ""
 
 
 @bp.get("/directory.xlsx")
@@ -45,7 +52,7 @@ def directory_export():
         for u in listed(get_session(), current_user.team_id)
     ]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    return xlsx_response({"通讯录": frame}, "数理学工助管团通讯录.xlsx")
+    return xlsx_response({"通讯录": frame}, f"{_team_name()}通讯录.xlsx")
 
 
 def _person(user_id: int) -> User:

@@ -44,6 +44,7 @@ from data.models import (
 from data.policy.classify import counts_late
 from data.policy.types import IN_PROGRESS, UPCOMING, AttendanceSummary, Duty, DutyOutcome
 from data.report import member_facts, member_warning
+from data.services.commendations import of_user as own_commendations
 from data.services.leave_requests import LEAVE_LATE_LIMIT, LEAVE_STATUS_LABELS, OPEN_LEAVE
 from data.services.summaries import DAILY_MIN, WEEKLY_MIN, monday_of, own_summary
 from data.timeutil import local_today, to_local
@@ -346,6 +347,7 @@ def build_page(session: Session, user: User, moment: datetime) -> dict[str, Any]
         .order_by(LeaveRequest.duty_date.desc(), LeaveRequest.id.desc())
         .limit(LEAVES_SHOWN)
     ).all()
+    page["commendations"] = own_commendations(session, user.id)  # 嘉奖, newest first
     page["records"] = session.scalars(
         select(WorkRecord)
         .where(WorkRecord.user_id == user.id)

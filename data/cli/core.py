@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from data.cli.common import database, team_or_new
 from data.migrate import upgrade
-from data.models import ROLE_LABELS, Role, Semester, User
+from data.models import ROLE_LABELS, Role, User
+from data.services import Refused, semester_setup
 
 ROLE_CHOICES = {label: role for role, label in ROLE_LABELS.items()} | {r.value: r for r in Role}
 
@@ -70,26 +71,13 @@ def create_semester(name: str, start: str, end: str, team_name: str | None) -> N
         start_day, end_day = date.fromisoformat(start.strip()), date.fromisoformat(end.strip())
     except ValueError:
         raise click.ClickException(f"日期格式应为 YYYY-MM-DD：{start} {end}") from None
-    name = name.strip()
-    limit = Semester.__table__.c.name.type.length
-    if not name or len(name) > limit:
-        raise click.ClickException(f"学期名称不能为空且不超过 {limit} 个字符")
-    if end_day <= start_day:
-        raise click.ClickException("学期结束日期必须晚于开始日期")
-    with database().session() as session:
-        team = team_or_new(session, team_name)  # SPEC §7: works on an empty database
-        if session.scalar(
-            select(Semester.id).where(Semester.team_id == team.id, Semester.name == name)
-        ):
-            raise click.ClickException(f"学期已存在：{name}")
-        overlapping = session.scalar(
-            select(Semester.name).where(
-                Semester.team_id == team.id, Semester.start <= end_day, Semester.end >= start_day
-            )
-        )
-        if overlapping:
-            raise click.ClickException(f"与已有学期“{overlapping}”的日期重叠")
-        session.add(Semester(team=team, name=name, start=start_day, end=end_day))
+    try:
+        name = semester_setup.check_fields(name, start_day, end_day)  # before a team is made
+        with database().session() as session:
+            team = team_or_new(session, team_name)  # SPEC §7: works on an empty database
+            semester_setup.new_semester(session, team, name, start_day, end_day)
+    except Refused as refused:
+        raise click.ClickException(str(refused)) from None
     click.echo(f"已创建学期 {name}（{start_day} 至 {end_day}）。")
 
 

@@ -69,7 +69,13 @@ def _echo_logins() -> None:
 
 @click.command("demo-logins")
 def demo_logins() -> None:
-    """Print the documented demo accounts and passwords."""
+    """Print the documented demo accounts and passwords (only when the demo team exists)."""
+    with database().session() as session:
+        seeded = session.scalar(select(Team.id).where(Team.name == TEAM_NAME)) is not None
+    if not seeded:
+        # Not an error: the command answered the question; a real install has no demo.
+        click.echo("数据库中没有演示团队，无演示账号（可用 seed-demo 生成）")
+        return
     click.echo("演示账号（seed-demo 生成）：")
     _echo_logins()
 

@@ -42,6 +42,9 @@ class Semester(Base):
     shifts: Mapped[list[Shift]] = relationship(
         back_populates="semester", cascade="all, delete-orphan"
     )
+    makeup_days: Mapped[list[SemesterMakeupDay]] = relationship(
+        back_populates="semester", cascade="all, delete-orphan", order_by="SemesterMakeupDay.on"
+    )
 
 
 class SemesterBreak(Base):
@@ -58,6 +61,22 @@ class SemesterBreak(Base):
     name: Mapped[str] = mapped_column(String(50), default="")
 
     semester: Mapped[Semester] = relationship(back_populates="breaks")
+
+
+class SemesterMakeupDay(Base):
+    """A 调休上班 weekend day that follows one weekday's schedule (按周五值班, SPEC §3)."""
+
+    __tablename__ = "semester_makeup_day"
+    __table_args__ = (UniqueConstraint("semester_id", "on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    semester_id: Mapped[int] = mapped_column(
+        ForeignKey("semester.id", ondelete="CASCADE"), index=True
+    )
+    on: Mapped[date]
+    weekday: Mapped[int]  # ISO weekday (1 = 周一) whose weekly shifts apply that day
+
+    semester: Mapped[Semester] = relationship(back_populates="makeup_days")
 
 
 class Place(Base):

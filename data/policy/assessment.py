@@ -32,6 +32,7 @@ class AssessmentInput:
     course_failures: int = 0
     violations: int = 0
     estimate: bool = False
+    commendations: tuple[str, ...] = ()  # 嘉奖 reasons (第七条三): listed, they change no score
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def assess(inp: AssessmentInput, settings: PolicySettings) -> AssessmentResult:
         *parts,
         total,
         str(grade),
-        hard + reasons,
+        hard + reasons + [f"嘉奖：{reason}" for reason in inp.commendations],
         estimate=inp.estimate,
         missing_parts=tuple(missing) if inp.estimate else (),
     )

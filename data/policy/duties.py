@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -142,10 +142,14 @@ def dated_shift_specs(
     return specs
 
 
-def _weekly(day: date, shifts: Iterable[ShiftSpec]) -> dict[tuple[int, int | None], Duty]:
+def _weekly(
+    day: date, shifts: Iterable[ShiftSpec], weekday: int | None = None
+) -> dict[tuple[int, int | None], Duty]:
+    """The weekly duties of ``day``; a declared make-up day follows ``weekday``'s schedule."""
+    weekday = weekday or day.isoweekday()
     duties: dict[tuple[int, int | None], Duty] = {}
     for shift in shifts:
-        if shift.weekday != day.isoweekday() or not shift.in_force(day):
+        if shift.weekday != weekday or not shift.in_force(day):
             continue
         begin, finish = _at(day, shift.start, shift.end)
         for user_id in shift.user_ids:
@@ -198,12 +202,14 @@ def expected_duties(
     overrides: Iterable[OverrideSpec] = (),
     breaks: Iterable[tuple[date, date]] = (),
     until: date | None = None,
+    makeup: Mapping[date, int] | None = None,
 ) -> list[Duty]:
     """The duties everybody is expected to do over [start, min(end, until)], sorted by start.
 
-    Holidays, breaks and 调休上班 weekends have no weekly duties; overrides still apply on any day
-    (an 'extra' override is how the counselor puts duties on a make-up workday). Extra overrides
-    are expected duties like any other (extra=False, shift_id None unless they name a shift).
+    Holidays, breaks and 调休上班 weekends have no weekly duties, unless the counselor declared
+    the weekday whose schedule a make-up day follows (``makeup``: day → ISO weekday, 按周五值班;
+    a holiday or break still wins). Overrides apply on any day. Extra overrides are expected
+    duties like any other (extra=False, shift_id None unless they name a shift).
     """
     last = min(end, until) if until is not None else end
     if last < start:
@@ -212,7 +218,9 @@ def expected_duties(
     shifts_by_id: dict[int, list[ShiftSpec]] = {}
     for spec in shifts:
         shifts_by_id.setdefault(spec.shift_id, []).append(spec)
-    skipped = non_duty_days(start, last, breaks) | makeup_workdays(start, last)
+    off = non_duty_days(start, last, breaks)
+    skipped = off | makeup_workdays(start, last)
+    declared = {day: weekday for day, weekday in (makeup or {}).items() if day not in off}
     by_day: dict[date, list[OverrideSpec]] = {}
     for override in overrides:
         if start <= override.on <= last:
@@ -221,7 +229,10 @@ def expected_duties(
     order = {"cancel": 0, "swap": 1, "extra": 2}
     result: list[Duty] = []
     for day in _days(start, last):
-        duties = {} if day in skipped else _weekly(day, shifts)
+        if day in declared:
+            duties = _weekly(day, shifts, declared[day])
+        else:
+            duties = {} if day in skipped else _weekly(day, shifts)
         for override in sorted(by_day.get(day, ()), key=lambda o: order.get(o.kind, 3)):
             _apply(duties, override, shifts_by_id)
         result.extend(duties.values())

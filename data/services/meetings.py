@@ -17,6 +17,7 @@ from data.models import (
     Meeting,
     MeetingAttendance,
     Presence,
+    Role,
     Semester,
     Training,
     TrainingAttendance,
@@ -28,6 +29,9 @@ from data.services.semesters import ensure_unlocked
 TOPIC_MAX = 100
 MINUTES_MAX = 20000
 ORGANIZERS = ("学院", "学校")
+# SPEC §1: meeting attendance is the 团长's job too, so they may open a meeting; trainings and
+# deletions stay with the counselor.
+MEETING_CREATORS = (Role.leader, Role.counselor)
 
 
 def _check(semester: Semester, day: date | None, topic: str) -> None:
@@ -52,6 +56,8 @@ def create_meeting(
     ip: str = "",
 ) -> Meeting:
     """A new meeting of the semester (no minutes, no attendance yet)."""
+    if actor.role not in MEETING_CREATORS or actor.team_id != semester.team_id:
+        raise Refused("只有本团队的兼辅老师或团长可以新建例会")
     ensure_unlocked(session, semester.team_id, semester.start)
     _check(semester, day, topic)
     meeting = Meeting(semester_id=semester.id, held_on=day, topic=topic, created_by_id=actor.id)

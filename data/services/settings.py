@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from data.attendance import current_semester, team_settings_history
-from data.models import Semester, TeamSettings, User
+from data.models import Semester, Team, TeamSettings, User
 from data.policy.settings import (
     DEFAULTS,
     EPOCHS_KEY,
@@ -240,3 +240,22 @@ def apply_pending(db: Session, team_id: int, at: datetime) -> tuple[Semester | N
         return None, False
     history = team_settings_history(db, team_id)
     return semester, history.applied_from(semester_start(semester)) != history
+
+
+def rename_team(
+    db: Session, actor: User, name: str, *, at: datetime, ip: str = ""
+) -> tuple[str, bool]:
+    """Rename the actor's team (团队名称, shown on the login page and the directory);
+    (the name, whether it changed)."""
+    from data.services.setup import check_team_name  # setup imports nothing from here
+
+    team = db.get(Team, actor.team_id) if actor.team_id else None
+    if team is None:
+        raise Refused("当前账号不属于任何团队")
+    name = check_team_name(db, name, team.id)
+    if name == team.name:
+        return name, False
+    before = {"name": team.name}
+    team.name = name
+    audit(db, actor, "team.rename", "team", team.id, before, {"name": name}, at=at, ip=ip)
+    return name, True

@@ -96,6 +96,18 @@ def test_art9_course_failure_or_violation_is_unqualified(kwargs, reason):
     assert (result.grade, result.reasons) == ("unqualified", [reason])
 
 
+def test_art7_commendations_are_listed_and_change_no_score():
+    plain = grade_of(late=3)
+    praised = grade_of(late=3, commendations=("迎新加班", "获校级表彰"))
+    assert praised.reasons == [*plain.reasons, "嘉奖：迎新加班", "嘉奖：获校级表彰"]
+    # A commendation never lifts a hard 不合格 nor adds points (第七条三 keeps them apart).
+    assert (
+        (praised.total, praised.grade)
+        == (plain.total, plain.grade)
+        == (praised.total, "unqualified")
+    )
+
+
 def test_art9_low_total_gives_reason():
     result = grade_of(counselor_score=0, peer_scores=[0], record_compliance=0)
     assert result.grade == "unqualified"

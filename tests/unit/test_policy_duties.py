@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from data.policy.duties import expected_duties, makeup_workdays, non_duty_days
 from data.policy.types import OverrideSpec, ShiftSpec
@@ -148,3 +150,79 @@ def test_overnight_shift_ends_next_day():
     night = ShiftSpec(9, 1, time(22), time(1), "值班室", (40,))
     (duty,) = expected_duties(date(2026, 10, 12), date(2026, 10, 12), [night])
     assert duty.end == datetime(2026, 10, 13, 1, tzinfo=LOCAL_TZ)
+
+
+# --- 调休 make-up days declared to follow one weekday (按周五值班, SPEC §3) ----------------------
+
+MAKEUP_SATURDAY = date(2026, 10, 10)  # 调休上班 after the National Day break
+
+
+def test_declared_makeup_day_follows_that_weekdays_schedule():
+    duties = expected_duties(MAKEUP_SATURDAY, MAKEUP_SATURDAY, ALL, makeup={MAKEUP_SATURDAY: 5})
+    assert [(d.user_id, d.shift_id, d.day) for d in duties] == [(13, 3, MAKEUP_SATURDAY)]
+    assert duties[0].start == datetime(2026, 10, 10, 14, tzinfo=LOCAL_TZ)
+    # Not the Saturday shift: the day is a working day, not a weekend.
+    assert 14 not in {d.user_id for d in duties}
+
+
+def test_declared_makeup_day_inside_a_break_or_holiday_has_no_duty():
+    brk = [(MAKEUP_SATURDAY, MAKEUP_SATURDAY)]
+    assert (
+        expected_duties(
+            MAKEUP_SATURDAY, MAKEUP_SATURDAY, ALL, breaks=brk, makeup={MAKEUP_SATURDAY: 5}
+        )
+        == []
+    )
+    national_day = date(2026, 10, 1)
+    assert expected_duties(national_day, national_day, ALL, makeup={national_day: 1}) == []
+
+
+def test_declared_makeup_day_uses_the_shift_version_in_force_that_date_and_overrides():
+    old = ShiftSpec(3, 5, time(14), time(16), "学工办", (13,), None, date(2026, 10, 9))
+    new = ShiftSpec(3, 5, time(15), time(17), "图书馆", (16,), date(2026, 10, 10), None)
+    (duty,) = expected_duties(
+        MAKEUP_SATURDAY, MAKEUP_SATURDAY, [old, new], makeup={MAKEUP_SATURDAY: 5}
+    )
+    assert (duty.user_id, duty.place) == (16, "图书馆")
+    assert duty.start == datetime(2026, 10, 10, 15, tzinfo=LOCAL_TZ)
+    swap = OverrideSpec(MAKEUP_SATURDAY, "swap", 3, 20, 16)
+    (swapped,) = expected_duties(
+        MAKEUP_SATURDAY, MAKEUP_SATURDAY, [old, new], [swap], makeup={MAKEUP_SATURDAY: 5}
+    )
+    assert swapped.user_id == 20
+
+
+@given(
+    weekday=st.integers(min_value=1, max_value=7),
+    shifts=st.lists(
+        st.builds(
+            ShiftSpec,
+            shift_id=st.integers(1, 50),
+            weekday=st.integers(1, 7),
+            start=st.sampled_from([time(8), time(10), time(14)]),
+            end=st.sampled_from([time(9), time(12), time(16)]),
+            place=st.just("学工办"),
+            user_ids=st.lists(st.integers(1, 9), max_size=3, unique=True).map(tuple),
+        ),
+        max_size=6,
+        unique_by=lambda s: s.shift_id,
+    ),
+)
+def test_a_makeup_day_gives_what_a_plain_day_of_that_weekday_gives(weekday, shifts):
+    # A plain week (no holidays) of 2026-11: 11-09 is a Monday.
+    plain = date(2026, 11, 8 + weekday)
+    expected = {
+        (d.user_id, d.shift_id, d.start.time(), d.end - d.start)
+        for d in expected_duties(plain, plain, shifts)
+    }
+    got = expected_duties(
+        MAKEUP_SATURDAY, MAKEUP_SATURDAY, shifts, makeup={MAKEUP_SATURDAY: weekday}
+    )
+    assert {(d.user_id, d.shift_id, d.start.time(), d.end - d.start) for d in got} == expected
+    assert all(d.day == MAKEUP_SATURDAY for d in got)
+    # Undeclared, the same 调休上班 Saturday has none; other days are unaffected.
+    assert expected_duties(MAKEUP_SATURDAY, MAKEUP_SATURDAY, shifts) == []
+    week = (date(2026, 11, 9), date(2026, 11, 15))
+    assert expected_duties(*week, shifts, makeup={MAKEUP_SATURDAY: weekday}) == expected_duties(
+        *week, shifts
+    )

@@ -401,7 +401,13 @@ ACTIONS = {
         {L, C},
     ),
     "meetings.view": ("GET", "/admin/meetings", {}, {L, C, S}),
-    "meetings.create": ("POST", "/admin/meetings", {"held_on": "2026-10-12", "topic": "例会"}, {C}),
+    # Issue 12: the 团长 opens meetings too (SPEC §1: meeting attendance); deleting does not.
+    "meetings.create": (
+        "POST",
+        "/admin/meetings",
+        {"held_on": "2026-10-12", "topic": "例会"},
+        {L, C},
+    ),
     "meetings.attendance": ("POST", "/admin/meetings/{meeting}", {"minutes": "记录"}, {L, C}),
     "meetings.delete": ("POST", "/admin/meetings/{meeting}/delete", {}, {C}),
     "trainings.create": (
@@ -436,6 +442,15 @@ ACTIONS = {
     "stipend.compute": ("POST", "/admin/stipend/compute", {}, {C}),
     "stipend.transition": ("POST", "/admin/stipend/transition", {"to": "approved"}, {C}),
     "stipend.export": ("GET", "/admin/stipend/finance.xlsx", {}, {C, S}),
+    # Issue 12: 嘉奖 and the team's name are the counselor's.
+    "commendations.view": ("GET", "/admin/commendations", {}, {C}),
+    "commendations.add": (
+        "POST",
+        "/admin/commendations",
+        {"user": "{user}", "on": "2026-10-20", "reason": "表现突出", "bonus": "50"},
+        {C},
+    ),
+    "settings.team_name": ("POST", "/admin/settings/team-name", {"name": "新团队名"}, {C}),
 }
 
 

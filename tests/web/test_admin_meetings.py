@@ -93,18 +93,48 @@ def test_counselor_creates_leader_marks_attendance(client, auth, team, clocked, 
     assert "例会（1/2）" in listing and "已记录" in listing
 
 
-def test_leader_cannot_create_or_delete(client, auth, team, clocked, db):
-    auth.login(team.counselor)
-    create_meeting(client, team)
-    auth.logout()
-    with db.session() as s:
-        meeting_id = s.scalar(select(Meeting.id))
+def test_leader_creates_meetings_but_cannot_delete_or_train(client, auth, team, clocked, db):
+    """Issue 12: the 团长 opens a meeting, writes minutes and marks attendance; deleting and
+    trainings stay with the counselor."""
     auth.login(team.leader)
-    assert create_meeting(client, team).status_code == 403
+    assert "新建例会" in client.get("/admin/meetings").get_data(as_text=True)
+    assert create_meeting(client, team, topic="团长召集的例会").status_code == 302
+    with db.session() as s:
+        meeting = s.scalars(select(Meeting)).one()
+        assert meeting.created_by_id == uid(db, team.leader)
+    meeting_id = meeting.id
+    lisi = uid(db, "2023102")
+    data = {"csrf_token": token(client), "minutes": "布置期末工作。", f"status-{lisi}": "excused"}
+    assert client.post(f"/admin/meetings/{meeting_id}", data=data).status_code == 302
     url = f"/admin/meetings/{meeting_id}/delete"
     assert client.post(url, data={"csrf_token": token(client)}).status_code == 403
-    assert "新建例会" not in client.get("/admin/meetings").get_data(as_text=True)
-    assert len(audits(db)) == 1
+    training = {"csrf_token": token(client), "semester": team.semester_id}
+    training.update(held_on="2026-10-12", topic="培训", organizer="学院")
+    assert client.post("/admin/trainings", data=training).status_code == 403
+    listing = client.get("/admin/meetings").get_data(as_text=True)
+    assert "新建培训" not in listing
+    assert [e.action for e in audits(db)] == ["meeting.create", "meeting.update"]
+    assert audits(db)[0].actor_id == uid(db, team.leader)
+
+
+@pytest.mark.parametrize("who", ["assistant", "leadership"])
+def test_others_cannot_create_meetings(client, auth, team, clocked, db, who):
+    auth.login(team.assistants[0] if who == "assistant" else team.leadership)
+    assert create_meeting(client, team).status_code == 403
+    with db.session() as s:
+        assert s.scalar(select(Meeting.id)) is None
+
+
+def test_service_refuses_meeting_from_assistant(team, db):
+    """The service holds the rule too, not only the view's decorator."""
+    from data.services import Refused
+    from data.services.meetings import create_meeting as create
+
+    with db.session() as s:
+        actor = s.scalar(select(User).where(User.username == team.assistants[0]))
+        semester = s.get(Semester, team.semester_id)
+        with pytest.raises(Refused):
+            create(s, actor, semester, semester.start, "例会", at=NOW)
 
 
 @pytest.mark.parametrize(

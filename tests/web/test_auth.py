@@ -148,7 +148,8 @@ def test_first_login_must_change_password(client, auth, db, team):
         ).must_change_password = True
     response = auth.login(team.assistants[1])
     assert response.headers["Location"] == "/account/password"
-    assert client.get("/me").headers["Location"] == "/account/password"
+    # The page asked for is kept, so the user ends where they were going (issue 12).
+    assert client.get("/me").headers["Location"] == "/account/password?next=/me"
     page = client.get("/account/password").get_data(as_text=True)
     response = client.post(
         "/account/password",

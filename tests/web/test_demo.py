@@ -677,7 +677,18 @@ def test_seed_demo_force_next_to_other_users(runner, db):
 def test_seed_demo_rejects_bad_date_and_prints_logins(runner):
     bad = runner.invoke(args=["seed-demo", "--today", "2026-13-01"])
     assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
-    logins = runner.invoke(args=["demo-logins"])
+    # Issue 12: an install without the demo says so in one line instead of listing accounts
+    # that do not exist (exit 0: the question was answered).
+    empty = runner.invoke(args=["demo-logins"])
+    assert empty.exit_code == 0
+    assert empty.output.strip().splitlines() == [
+        "数据库中没有演示团队，无演示账号（可用 seed-demo 生成）"
+    ]
+    assert all(password not in empty.output for *_, password, _note in DEMO_LOGINS)
+
+
+def test_demo_logins_lists_the_seeded_accounts(demo_app):
+    logins = demo_app.test_cli_runner().invoke(args=["demo-logins"])
     assert logins.exit_code == 0
     for _role, username, password, _note in DEMO_LOGINS:
         assert username in logins.output and password in logins.output

@@ -86,6 +86,44 @@ def test_scan_login_and_back_to_the_button(client, app, team, clock):
     assert "周三 08:00–10:00 学工办" in page and ">签到<" in page
 
 
+def test_first_scan_survives_login_and_forced_password_change(client, app, team, clock, db):
+    """Issue 12: a new student's first scan is kept through the initial-password change."""
+    with db.session() as s:
+        s.scalar(
+            select(User).where(User.username == team.assistants[0])
+        ).must_change_password = True
+    clock.set(at(7, 50))
+    client.get(poster_url(app, team.place_id))
+    login = AuthActions(client).login(team.assistants[0], next_url="/checkin/door")
+    assert login.headers["Location"] == "/account/password?next=/checkin/door"
+    # The door itself also sends a not-yet-changed account to the change, with the way back.
+    assert client.get("/checkin/door").headers["Location"] == (
+        "/account/password?next=/checkin/door"
+    )
+    clock.set(at(7, 55))
+    url = login.headers["Location"]
+    form = {"current": "correct-horse-9", "new": "my-own-secret-1", "confirm": "my-own-secret-1"}
+    changed = client.post(url, data={**form, "csrf_token": csrf_token(client.get(url).text)})
+    assert changed.headers["Location"] == "/checkin/door"
+    page = client.get("/checkin/door").get_data(as_text=True)
+    assert "周三 08:00–10:00 学工办" in page and ">签到<" in page
+    clock.set(at(7, 58))
+    assert "准时" in press(client, "sign_in").get_data(as_text=True)
+    assert events(db) == 1
+
+
+def test_password_change_ignores_a_foreign_next(client, team, db):
+    with db.session() as s:
+        s.scalar(
+            select(User).where(User.username == team.assistants[0])
+        ).must_change_password = True
+    AuthActions(client).login(team.assistants[0], next_url="//evil.example.com/x")
+    url = "/account/password?next=//evil.example.com/x"
+    form = {"current": "correct-horse-9", "new": "my-own-secret-1", "confirm": "my-own-secret-1"}
+    changed = client.post(url, data={**form, "csrf_token": csrf_token(client.get(url).text)})
+    assert changed.headers["Location"] == "/me"
+
+
 def test_sign_in_on_time_then_sign_out_with_record(client, app, team, clock, db):
     clock.set(at(8, 5))
     scan_and_login(client, app, team, team.assistants[0])

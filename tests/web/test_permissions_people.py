@@ -25,6 +25,9 @@ ROUTES = [
     ("GET", "/admin/recruit/{a}", {"counselor"}),
     ("POST", "/admin/recruit/{a}/review", {"counselor"}),
     ("POST", "/admin/recruit/import", {"counselor"}),
+    ("POST", "/admin/recruit/appoint", {"counselor"}),
+    ("GET", "/admin/carry-over", {"counselor"}),
+    ("POST", "/admin/carry-over", {"counselor"}),
     ("GET", "/admin/people", {"counselor"}),
     ("GET", "/admin/people/rehire", {"counselor"}),
     ("POST", "/admin/people/{a}/resign", {"counselor"}),
@@ -103,5 +106,13 @@ def test_nav_lists_pages_only_for_the_counselor(app, client, auth, team):
     app.config["CLOCK"] = lambda: CLOCK
     login_as(team, auth, "counselor")
     html = client.get("/admin/settings").get_data(as_text=True)
-    for label in ("招聘审核", "离任管理", "账号管理", "规则设置"):
+    for label in ("招聘审核", "续聘", "离任管理", "账号管理", "规则设置"):
         assert label in html
+    assert 'href="/admin/carry-over"' in html
+    auth.logout()
+    for role in ("leader", "leadership"):
+        login_as(team, auth, role)
+        assert 'href="/admin/carry-over"' not in client.get("/admin/meetings").get_data(
+            as_text=True
+        )
+        auth.logout()
