@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from checkin import bp
 from checkin.access import COUNSELOR, roles_required
+from checkin.admin.roster import password_stash
 from checkin.common import (
     REASON_MAX,
     clean_block,
@@ -46,6 +47,7 @@ from data.services.recruitment import (
     TRANSITIONS,
     is_early,
 )
+from data.services.roster import PASSWORD_HOURS
 from web import client_ip, get_session, now
 
 UPLOAD_SUFFIXES = (".xlsx", ".csv")
@@ -264,11 +266,16 @@ def recruit_import():
         return back
     finally:
         path.unlink(missing_ok=True)
+    # Initial passwords go to the one-time sheet and slips, never only on screen (issue 12).
+    passwords = result.report.passwords
+    token = password_stash().put(current_user.id, passwords) if passwords else ""
     page = render_template(
         "admin/recruit_imported.html",
         semester=semester,
         added=result.added,
         report=result.report,
         skipped=result.skipped,
+        token=token,
+        hours=PASSWORD_HOURS,
     )
     return page, 200, {"Cache-Control": "private, no-store"}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 
+import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -394,6 +396,12 @@ def test_import_applicants(client, auth, db, team, clock):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "初始密码" in html and "2025001" in html
     assert audit_count(db) == before + 1
+    # The initial password is never only on screen: a one-time sheet carries it.
+    sheet = re.search(r'href="(/admin/roster/passwords/[^"]+\.xlsx)"', html).group(1)
+    book = openpyxl.load_workbook(io.BytesIO(client.get(sheet).data))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    password = next(r[2] for r in rows if r[0] == "2025001")
+    assert password and password not in html
     with db.session() as s:
         user = s.scalar(select(User).where(User.username == "2025001"))
         assert user.must_change_password and user.hardship
