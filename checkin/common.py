@@ -30,6 +30,7 @@ from data.models import (
 )
 from data.services import Refused
 from data.services.recruitment import target_semester
+from data.services.semesters import LOCKED_MESSAGE
 from data.timeutil import local_today
 from web import audit, client_ip, get_session, now
 
@@ -92,14 +93,11 @@ def team_member(db: Session, raw: Any, roles: tuple[Role, ...] = MEMBERS) -> Use
 
 
 def locked_message(db: Session, semester: Semester) -> str | None:
-    """The lock message when the semester's assessment is finalized, else None."""
-    from data.services.semesters import Locked, ensure_unlocked
+    """The lock message when the semester's assessment is finalized, else None.
 
-    try:
-        ensure_unlocked(db, semester.team_id, semester.start)
-    except Locked as exc:
-        return str(exc)
-    return None
+    Semesters of a team never overlap, so the semester's own mark is the lock: no query needed.
+    """
+    return LOCKED_MESSAGE if semester.finalized_at is not None else None
 
 
 def xlsx_response(sheets: dict[str, pd.DataFrame], filename: str) -> Response:
