@@ -3,7 +3,6 @@ team members, the lock check and Excel downloads — one copy of each."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -23,6 +22,7 @@ from checkin.access import MEMBERS
 from data import facts, xlsx
 from data.attendance import current_semester
 from data.db import write_transaction
+from data.inputs import MAX_ID, clean_block, clean_text, parse_day, parse_id, parse_ids
 from data.models import (
     Role,
     Semester,
@@ -34,25 +34,18 @@ from data.services.semesters import LOCKED_MESSAGE
 from data.timeutil import local_today
 from web import audit, client_ip, get_session, now
 
-DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
-MAX_ID = 2**31 - 1  # larger ids cannot exist and would overflow the driver's integer type
 REASON_MAX = 500
 
-__all__ = ["audit"]  # re-exported: the management pages write audit entries through it
-
-
-def parse_id(raw: Any) -> int | None:
-    """A positive database id from form/query text, or None."""
-    text = str(raw or "").strip()
-    if not text.isdigit():
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
-
-
-def parse_ids(values: list[str]) -> list[int]:
-    """Ticked checkbox ids, in order and without repeats; garbage becomes 0 (found nowhere)."""
-    return list(dict.fromkeys(parse_id(v) or 0 for v in values))
+# Re-exported: the views parse input and write audit entries through these names.
+__all__ = [
+    "MAX_ID",
+    "audit",
+    "clean_block",
+    "clean_text",
+    "parse_day",
+    "parse_id",
+    "parse_ids",
+]
 
 
 def team_semesters(db: Session) -> list[Semester]:
@@ -108,26 +101,6 @@ def xlsx_response(sheets: dict[str, pd.DataFrame], filename: str) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"  # personal data
     return response
-
-
-def parse_day(raw: Any) -> date | None:
-    """A YYYY-MM-DD date from form/query text, or None (nothing else is accepted)."""
-    text = str(raw or "").strip()
-    if not DAY_TEXT.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def clean_text(raw: Any, limit: int) -> str:
-    return " ".join(str(raw or "").split())[:limit]
-
-
-def clean_block(raw: Any, limit: int) -> str:
-    """Free text that keeps its own lines and spacing (reasons, experience), trimmed."""
-    return str(raw or "").strip()[:limit]
 
 
 def today() -> date:
