@@ -13,9 +13,12 @@ from flask_login import current_user
 
 import web
 from data.db import Database
+from data.inputs import as_text, parse_choice, parse_int, shorten
+from web_deploy import setup_deployment
 from web_errors import register_error_handlers
 
 ROOT = Path(__file__).resolve().parent
+DEFAULT_UPLOAD_MB = 8
 
 
 def _secret_key(instance: Path) -> str:
@@ -31,6 +34,28 @@ def _secret_key(instance: Path) -> str:
     return path.read_text().strip()
 
 
+def _upload_limit() -> int:
+    """The largest request body in bytes: MAX_UPLOAD_MB (1–1024) from the environment, else 8."""
+    raw = os.environ.get("MAX_UPLOAD_MB")
+    megabytes = parse_int(raw, 1, 1024) if raw else DEFAULT_UPLOAD_MB
+    if megabytes is None:
+        raise RuntimeError(f"MAX_UPLOAD_MB 须为 1–1024 之间的整数：{shorten(raw or '')}")
+    return megabytes * 2**20
+
+
+def _cookie_secure(config: dict[str, Any]) -> bool:
+    """Secure cookies: COOKIE_SECURE (config, else environment; 0 or 1), else PUBLIC_URL is https."""
+    raw = config.get("COOKIE_SECURE", os.environ.get("COOKIE_SECURE", ""))
+    if isinstance(raw, bool):
+        return raw
+    if as_text(raw).strip() == "":
+        return str(config["PUBLIC_URL"]).startswith("https://")
+    choice = parse_choice(raw, ("0", "1"))
+    if choice is None:
+        raise RuntimeError(f"COOKIE_SECURE 须为 0 或 1：{shorten(as_text(raw))}")
+    return choice == "1"
+
+
 def _configure(app: Flask, config: dict[str, Any] | None) -> None:
     """Defaults (overridable from the environment), then ``config``, then the secret key."""
     instance = Path(app.instance_path)
@@ -44,14 +69,24 @@ def _configure(app: Flask, config: dict[str, Any] | None) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        # Proxies whose X-Forwarded-* headers are believed (comma-separated; empty: nobody).
+        TRUSTED_PROXIES=os.environ.get("TRUSTED_PROXIES", ""),
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         RATELIMIT_HEADERS_ENABLED=True,
+        # Redis down must not stop logins: count in memory per process until it is back.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         # Wrong passwords allowed per account and per address before logins slow down.
         LOGIN_LIMIT_PER_ACCOUNT="5 per minute;20 per hour",
         LOGIN_LIMIT_PER_ADDRESS="20 per minute;200 per hour",  # a login page left open on a phone must still work
+        MAX_CONTENT_LENGTH=_upload_limit(),  # a larger body gets the 413 page before it is read
     )
     if config:
         app.config.from_mapping(config)
+    secure = _cookie_secure(app.config)
+    for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if name not in (config or {}):  # set one by name in ``config`` to override just that
+            app.config[name] = secure
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
 
@@ -66,6 +101,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     _configure(app, config)
     app.json.ensure_ascii = False  # Chinese messages stay readable in JSON replies
+    app.url_map.converters["int"] = web.IdConverter  # before any route: ids are bounded
 
     # Extensions.
     app.extensions["zhuguantong.db"] = Database(app.config["DATABASE_URL"])
@@ -85,6 +121,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_cli(app)
     protect_dashboard(app)
     register_error_handlers(app)
+    setup_deployment(app)  # trusted proxies, /healthz, versioned /static/ URLs
 
     @app.get("/")
     def index():

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app, g, request
 from flask_limiter import Limiter
-from flask_login import LoginManager, current_user
+from flask_login import LoginManager, current_user, login_user
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter
 
 from data.audit import record
-from data.db import Database
+from data.db import Database, write_transaction
+from data.inputs import MAX_ID
 from data.models import Role, User
+from data.services import sessions
 from data.timeutil import utcnow
 
 login_manager = LoginManager()
@@ -22,9 +25,20 @@ login_manager.login_message = "请先登录。"
 login_manager.login_message_category = "warning"
 csrf = CSRFProtect()
 # In memory per process by default; RATELIMIT_STORAGE_URI=redis://… shares counts between workers.
-limiter = Limiter(key_func=lambda: request.remote_addr or "", default_limits=[])
+# Keyed by web.client_ip (resolved at call time: it is defined below).
+limiter = Limiter(key_func=lambda: client_ip(), default_limits=[])
 
 STAFF_ROLES = frozenset({Role.leader, Role.counselor, Role.leadership})
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: ASCII digits up to MAX_ID. A larger number would overflow
+    the database's integer (a 500); like any id that does not exist, it is a 404."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def get_database() -> Database:
@@ -50,13 +64,40 @@ def now() -> datetime:
     return clock() if clock else utcnow()
 
 
+def login_max_age() -> timedelta:
+    """How long a login lasts at most: the remember-me cookie's duration."""
+    duration = current_app.config["REMEMBER_COOKIE_DURATION"]
+    return duration if isinstance(duration, timedelta) else timedelta(seconds=duration)
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    try:
-        user = get_session().get(User, int(user_id))
-    except ValueError:
-        return None
-    return user if user is not None and user.active else None
+def load_user(login_id: str) -> User | None:
+    """The user of a live login "<id>.<token>" (one query); unknown or ended logins get None."""
+    # Logins age in wall-clock time, not in the CLOCK tests move around for duties.
+    return sessions.find_user(get_session(), login_id, utcnow(), max_age=login_max_age())
+
+
+def log_in(user: User, token: str, remember: bool = False) -> None:
+    """Flask-Login's login_user for the login row of ``token`` (both cookies carry it)."""
+    user.login_token = token
+    login_user(user, remember=remember)
+
+
+def start_login(user: User, remember: bool = False) -> None:
+    """A new revocable login of ``user`` in this browser, written in its own transaction."""
+    db = get_session()
+    with write_transaction(db):
+        token = sessions.start(db, user, utcnow(), max_age=login_max_age())
+    log_in(user, token, remember)
+
+
+def end_login() -> None:
+    """End this browser's login for good (a copied session or remember cookie stops working)."""
+    token = getattr(current_user, "login_token", None)
+    if token:
+        db = get_session()
+        with write_transaction(db):
+            sessions.end(db, token, utcnow())
 
 
 def client_ip() -> str:

@@ -5,14 +5,28 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
+from flask_login.config import COOKIE_NAME
 from sqlalchemy import select
 
 from checkin import bp
 from checkin.forms import ChangePasswordForm, LoginForm
+from data.db import write_transaction
+from data.inputs import clean_text
 from data.models import User
+from data.services import sessions
 from data.services.setup import lone_team_name, needs_setup
-from web import get_session, home_url, limiter
+from data.timeutil import utcnow
+from web import (
+    client_ip,
+    end_login,
+    get_session,
+    home_url,
+    limiter,
+    log_in,
+    login_max_age,
+    start_login,
+)
 
 # Pages a user who must change the password may still reach.
 PASSWORD_CHANGE_EXEMPT = {"checkin.login", "checkin.logout", "checkin.change_password", "static"}
@@ -46,8 +60,9 @@ def require_password_change():
     return None
 
 
-def _login_username() -> str:
-    return "login:" + (request.form.get("username") or "").strip()[:32]
+def _account_and_address() -> str:
+    # Per account *and* address: guessing at an account never locks its owner out elsewhere.
+    return f"login:{clean_text(request.form.get('username'), 32)}:{client_ip()}"
 
 
 def _failed(response) -> bool:
@@ -58,12 +73,13 @@ def _failed(response) -> bool:
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_login_username,
+    key_func=_account_and_address,
     methods=["POST"],
     deduct_when=_failed,
 )
 @limiter.limit(
     lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"],
+    key_func=client_ip,
     methods=["POST"],
     deduct_when=_failed,
 )
@@ -79,7 +95,7 @@ def login():
         elif not user.active:
             flash("该账号已停用，请联系兼辅老师。", "danger")
         else:
-            login_user(user, remember=form.remember.data)
+            start_login(user, remember=form.remember.data)
             if user.must_change_password:
                 flash("首次登录请先修改初始密码。", "warning")
                 # The door's scan waits behind the change: keep where the user was going.
@@ -100,6 +116,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    end_login()
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("checkin.login"))
@@ -111,16 +128,27 @@ def change_password():
     next_url = safe_next(request.args.get("next"))
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        session = get_session()
-        user = session.get(User, current_user.id)
+        user = get_session().get(User, current_user.id)
         if not user.check_password(form.current.data):
             form.current.errors.append("当前密码不正确")
         elif form.new.data == form.current.data:
             form.new.errors.append("新密码不能与当前密码相同")
         else:
-            user.set_password(form.new.data)
-            user.must_change_password = False
-            session.commit()
+            _store_password(user, form.new.data)
             flash("密码已修改。", "success")
             return redirect(next_url or home_url(user))
     return render_template("change_password.html", form=form)
+
+
+def _store_password(user: User, password: str) -> None:
+    """The new password; every other device is logged out, this browser gets a fresh login."""
+    db = get_session()
+    with write_transaction(db):
+        user.set_password(password)
+        user.must_change_password = False
+        at = utcnow()
+        sessions.end_all(db, user.id, at)
+        token = sessions.start(db, user, at, max_age=login_max_age())
+    # Keep this browser's remember-me choice: the new cookie names the new login.
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+    log_in(user, token, remember=cookie in request.cookies)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request
-from flask_login import login_user
 
 from checkin import bp
 from checkin.forms import SetupForm
 from data.db import write_transaction
 from data.services import Refused
 from data.services import setup as service
-from web import client_ip, csrf, get_session, home_url, now
+from web import client_ip, csrf, get_session, home_url, now, start_login
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -31,7 +30,7 @@ def setup():
         except Refused as exc:
             flash(str(exc), "danger")
         else:
-            login_user(user)
+            start_login(user)
             flash(f"设置完成，欢迎 {user.name} 老师。下一步：创建学期。", "success")
             return redirect(home_url(user))
     elif form.csrf_token.errors:

@@ -7,13 +7,15 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, ctx, dcc, html
-from flask import Flask
+from dash.exceptions import DependencyException
+from flask import Flask, jsonify
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from dashboard import access
 from dashboard.downloads import register_downloads
 from dashboard.tables.semesters import default_semester, semester_from_search, semesters_for
+from data.inputs import parse_id, parse_int
 from data.models import Role
 from data.timeutil import local_today
 from web import get_session, now
@@ -56,6 +58,7 @@ def init_dashboard(server: Flask) -> Dash:
     )(toggle_nav)
     # Dash's CSRF-free JSON endpoints are guarded by the app's before_request instead.
     server.extensions["csrf"].exempt(server.view_functions["/dashboard/_dash-update-component"])
+    server.register_error_handler(DependencyException, no_such_file)
     # Bind the page callbacks to this app now rather than on the first request, so that
     # several apps in one process (tests) each get their own.
     with server.test_request_context():
@@ -63,6 +66,11 @@ def init_dashboard(server: Flask) -> Dash:
     register_downloads(server)
     server.extensions["dash"] = app
     return app
+
+
+def no_such_file(_error: DependencyException):
+    """A ``_dash-component-suites`` file Dash does not serve (unknown library or path): 404."""
+    return jsonify(error="文件不存在。"), 404
 
 
 def shell() -> html.Div:
@@ -116,16 +124,22 @@ def shell() -> html.Div:
     )
 
 
-def toggle_nav(clicks: int | None, is_open: bool) -> bool:
-    return not is_open if clicks else is_open
+MAX_CLICKS = 10**9  # n_clicks only grows; a larger "count" is not a click
 
 
-def sync_semester(search: str | None, picked: int | None):
+def toggle_nav(clicks: object, is_open: object) -> bool:
+    """Open or fold the page links on a phone; anything but a click count leaves them be."""
+    is_open = is_open is True
+    return not is_open if parse_int(clicks, 1, MAX_CLICKS) else is_open
+
+
+def sync_semester(search: object, picked: object):
     """Keep the picker and the URL's ?semester= in step, so a link shows the same semester."""
     session = get_session()
     semesters = semesters_for(session, current_user)
     options = [{"label": s.label, "value": s.id} for s in semesters]
     valid = {s.id for s in semesters}
+    picked = parse_id(picked)
     if ctx.triggered_id == "shell-semester" and picked in valid:
         chosen = picked
     else:

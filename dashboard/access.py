@@ -16,6 +16,7 @@ from flask import abort
 from flask_login import current_user
 
 from dashboard.tables.semesters import semester_visible
+from data.inputs import parse_id
 from data.models import Role
 from web import get_session
 
@@ -60,8 +61,9 @@ def page_callback(slug: str, *dependencies: Any, empty: Any, **options: Any) -> 
 
     The registered function takes Dash's arguments as they come (so it can be called
     directly, ``render(semester_id)``); it aborts with 403 unless the role may see the page,
-    returns ``empty`` when the semester is missing or another team's, and otherwise calls the
-    decorated function as ``func(session, semester, *other_arguments)``.
+    returns ``empty`` when the semester is missing, not an id or another team's, and otherwise
+    calls the decorated function as ``func(session, semester, *other_arguments)``. The other
+    arguments come as the client sent them: the function parses them with ``data.inputs``.
     """
     values = [d for d in dependencies if isinstance(d, Input | State)]
     at = next(i for i, d in enumerate(values) if d.component_id == SEMESTER_PICKER)
@@ -71,7 +73,7 @@ def page_callback(slug: str, *dependencies: Any, empty: Any, **options: Any) -> 
         def run(*args: Any) -> Any:
             require(slug)
             session = get_session()
-            semester = semester_visible(session, current_user, args[at])
+            semester = semester_visible(session, current_user, parse_id(args[at]))
             if semester is None:
                 from dashboard.components import no_semester_for_role  # it imports this module
 

@@ -55,6 +55,8 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A database host that stops answering must fail a request (and /healthz) in seconds, not hang.
+    kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
     return create_engine(url, **kwargs)
 
 
@@ -93,7 +95,7 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on any error."""
+        """A session that commits on success and rolls back on any error (reads, tests)."""
         session = self.sessionmaker()
         try:
             yield session
@@ -101,6 +103,16 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.close()
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session in one write transaction (the CLI's commands), like the web's writes."""
+        session = self.sessionmaker()
+        try:
+            with write_transaction(session):
+                yield session
         finally:
             session.close()
 

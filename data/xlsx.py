@@ -2,8 +2,9 @@
 
 Every download (the semester workbook, the dashboard's exports, the management pages'
 exports) goes through here, so each gets the same sheet-name rules, frozen header row,
-column widths, and cleaning: a stored control character or a text starting with ``=``
-can never break a workbook or turn into a formula.
+column widths, and cleaning: a stored control character (NUL, ESC, a lone surrogate…), a text
+longer than a cell holds, or a text starting with ``=`` (or ``+ - @``) can never break a
+workbook or turn into a formula.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import pandas as pd
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet.worksheet import Worksheet
+
+from data.inputs import strip_controls
 
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_NAME_MAX = 31  # Excel's limit
 MAX_WIDTH = 60
+CELL_MAX = 32_767  # Excel's limit on the characters of one cell; it "repairs" longer ones
+# Text Excel would run as a formula if the cell were edited and confirmed: shown with a quote.
+FORMULA_START = ("=", "+", "-", "@")
 # Characters Excel refuses in a sheet name.
 SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
@@ -51,9 +56,10 @@ def sheet_name(name: str) -> str:
 
 
 def clean_cell(value: Any) -> Any:
-    """Text without the control characters the xlsx format cannot hold; other values as is."""
+    """Text without the control characters the xlsx format cannot hold, cut to what a cell
+    holds; other values as is."""
     if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
+        return strip_controls(value)[:CELL_MAX]
     return value
 
 
@@ -82,6 +88,9 @@ def _finish(sheet: Worksheet) -> None:
             # openpyxl writes a string starting with "=" as a formula; stored text stays text.
             if cell.data_type == "f":
                 cell.data_type = "s"
+            # Excel's own "text" marker, so editing the cell in Excel does not make it a formula.
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.quotePrefix = True
         width = max(len(str(c.value if c.value is not None else "")) for c in column) + 4
         sheet.column_dimensions[column[0].column_letter].width = min(width * 1.6, MAX_WIDTH)
     sheet.freeze_panes = "A2"

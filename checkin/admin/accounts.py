@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from checkin import bp
 from checkin.access import COUNSELOR, roles_required
-from checkin.common import get_own, team_id
+from checkin.common import clean_text, get_own, team_id
 from data.db import write_transaction
 from data.models import ROLE_LABELS, User
 from data.services import Refused
@@ -51,9 +51,9 @@ def accounts():
 @roles_required(*COUNSELOR)
 def create_account():
     db = get_session()
-    username = (request.form.get("username") or "").strip()
-    name = " ".join((request.form.get("name") or "").split())
-    role = request.form.get("role") or ""
+    username = clean_text(request.form.get("username"), 33)  # 33: too long is refused, not cut
+    name = clean_text(request.form.get("name"), service.NAME_MAX + 1)
+    role = clean_text(request.form.get("role"), 20)
     team_id()  # 403 for a staff account without a team
     try:
         with write_transaction(db):

@@ -131,9 +131,9 @@ def assessment_counselor_scores():
     db = get_session()
     semester = form_semester(db)
     raw = {
-        int(key[len(SCORE_FIELD) :]): value
+        user_id: value
         for key, value in request.form.items()
-        if key.startswith(SCORE_FIELD) and key[len(SCORE_FIELD) :].isdigit()
+        if key.startswith(SCORE_FIELD) and (user_id := parse_id(key.removeprefix(SCORE_FIELD)))
     }
     changed = perform(service.counselor_scores, semester, raw)
     if changed is None:
@@ -151,7 +151,7 @@ def assessment_override():
     db = get_session()
     semester = form_semester(db)
     user_id = parse_id(request.form.get("user_id"))
-    grade = request.form.get("grade", "")
+    grade = clean_text(request.form.get("grade"), 20)
     reason = clean_text(request.form.get("reason"), REASON_MAX + 1)
     done = perform(service.override, semester, user_id, grade, reason)
     if done is None:

@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session
 from checkin import bp
 from checkin.access import COUNSELOR, roles_required
 from checkin.common import parse_day
+from data.inputs import as_text, clean_text, parse_id, parse_int
 from data.models import AuditLog, User
 from data.timeutil import local_to_utc, to_local
 from web import get_session
 
 PER_PAGE = 50
+MAX_PAGE = 10**6  # past the last page shows the last page
 VALUE_MAX = 60  # long texts are cut in the list; the full value stays in the database
 ACTION_LABELS = {
     "leave.request": "提交请假",
@@ -128,7 +130,7 @@ class Filters:
 
 
 def _day(name: str, label: str) -> date | None:
-    text = (request.args.get(name) or "").strip()
+    text = as_text(request.args.get(name)).strip()
     if not text:
         return None
     day = parse_day(text)
@@ -138,15 +140,13 @@ def _day(name: str, label: str) -> date | None:
 
 
 def _filters() -> Filters:
-    actor_text = (request.args.get("actor") or "").strip()
-    page_text = (request.args.get("page") or "").strip()
     return Filters(
-        action=(request.args.get("action") or "").strip()[:50],
-        actor=int(actor_text) if actor_text.isdigit() and len(actor_text) < 10 else None,
-        entity=(request.args.get("entity") or "").strip()[:50],
+        action=clean_text(request.args.get("action"), 50),
+        actor=parse_id(request.args.get("actor")),
+        entity=clean_text(request.args.get("entity"), 50),
         start=_day("start", "开始日期"),
         end=_day("end", "结束日期"),
-        page=int(page_text) if page_text.isdigit() and len(page_text) < 7 else 1,
+        page=parse_int(request.args.get("page"), 1, MAX_PAGE) or 1,
     )
 
 
@@ -198,7 +198,9 @@ def audit_log():
     names = {u.id: u.name for u in members}
     entities = session.scalars(select(AuditLog.entity).where(team).distinct().order_by("entity"))
     actions = session.scalars(select(AuditLog.action).where(team).distinct().order_by("action"))
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # The page links carry the parsed filters only: a raw query key such as "endpoint" or
+    # "_scheme" would be taken by url_for as its own argument.
+    args = {k: v for k, v in vars(f).items() if k != "page" and v not in (None, "")}
     return render_template(
         "admin/audit.html",
         entries=[(e, changes(e.before, e.after, names)) for e in entries],

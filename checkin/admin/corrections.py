@@ -128,7 +128,7 @@ def corrections():
     )
 
 
-def _back_to(user_id: str | None, day: str | None):
+def _back_to(user_id: int | None, day: date | None):
     if user_id and day:
         return redirect(url_for("checkin.corrections", user=user_id, date=day))
     return redirect(url_for("checkin.corrections"))
@@ -157,12 +157,12 @@ def correction_save():
             done = service.correct(db, current_user, _form(), at=now(), ip=client_ip())
     except Refused as refused:
         flash(str(refused), "danger")
-        return _back_to(request.form.get("user_id"), request.form.get("date"))
+        return _back_to(parse_id(request.form.get("user_id")), parse_day(request.form.get("date")))
     duty = done.duty
     assert duty is not None  # a new correction always names a scheduled duty
     when = duty_when(duty.day, duty.start, duty.end)
     flash(f"已为{done.user.name}补签 {when}：{done.was} → {done.became}", "success")
-    return _back_to(str(done.user.id), duty.day.isoformat())
+    return _back_to(done.user.id, duty.day)
 
 
 @bp.post("/admin/corrections/<int:correction_id>/delete")
@@ -176,7 +176,7 @@ def correction_delete(correction_id: int):
         return getattr(db.get(User, row.user_id), "team_id", None)
 
     row = get_own(db, DutyCorrection, correction_id, team_of=team_of)
-    back = _back_to(str(row.user_id), row.duty_date.isoformat())
+    back = _back_to(row.user_id, row.duty_date)
     reason = request.form.get("reason")
     try:
         with write_transaction(db):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from checkin import bp
 from checkin.access import COUNSELOR, EDITORS, VIEWERS, roles_required
 from checkin.common import (
+    clean_block,
     clean_text,
     form_semester,
     get_own,
@@ -97,7 +98,7 @@ def meeting_create():
 def training_create():
     semester = form_semester(get_session())
     day = parse_day(request.form.get("held_on"))
-    organizer = request.form.get("organizer", "")
+    organizer = clean_text(request.form.get("organizer"), 10)
     training = perform(service.create_training, semester, day, _topic(), organizer)
     if training is None:
         return redirect(url_for("checkin.meetings", semester=semester.id))
@@ -174,7 +175,7 @@ def meeting_save(meeting_id: int):
     db = get_session()
     item, semester = _own_meeting(db, meeting_id)
     raw, names = _posted(_roll(db, semester, item.attendance))
-    minutes = (request.form.get("minutes") or "").strip()
+    minutes = clean_block(request.form.get("minutes"), service.MINUTES_MAX + 1)
     if perform(service.save_meeting, item, semester, minutes, raw, names) is not None:
         flash("已保存会议记录和出席情况", "success")
     return redirect(url_for("checkin.meeting", meeting_id=item.id))
@@ -209,6 +210,8 @@ def training_delete(training_id: int):
     db = get_session()
     item, semester = _own_training(db, training_id)
     topic = perform(service.delete_training, item)
+    if topic is None:
+        return redirect(url_for("checkin.training", training_id=item.id))
     flash(f"已删除培训“{topic}”", "success")
     target = {"semester": semester.id} if semester else {}
     return redirect(url_for("checkin.meetings", **target))

@@ -19,6 +19,7 @@ from checkin.access import COUNSELOR, roles_required
 from checkin.common import (
     REASON_MAX,
     clean_block,
+    clean_text,
     get_own,
     parse_day,
     perform,
@@ -169,7 +170,7 @@ def dismiss(appointment_id: int):
         service.dismiss,
         appointment,
         parse_day(request.form.get("on")),
-        request.form.get("category", ""),
+        clean_text(request.form.get("category"), 40),
         clean_block(request.form.get("reason"), REASON_MAX),
     )
     if label is not None:
@@ -181,7 +182,7 @@ def dismiss(appointment_id: int):
 @roles_required(*COUNSELOR)
 def add_failure(appointment_id: int):
     appointment = own_appointment(appointment_id)
-    course = request.form.get("course") or ""
+    course = clean_text(request.form.get("course"), service.COURSE_MAX + 1)
     failure = perform(service.add_failure, appointment, course, parse_day(request.form.get("on")))
     if failure is not None:
         name, course = appointment.user.name, failure.course

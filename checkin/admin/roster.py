@@ -14,9 +14,10 @@ from werkzeug.wrappers import Response
 from checkin import bp
 from checkin.access import COUNSELOR, roles_required
 from checkin.admin.schedule import STASH_NAME, UPLOAD_MAX
-from checkin.common import parse_day, parse_id, team_semesters, today, upcoming_semester
+from checkin.common import clean_text, parse_day, parse_id, team_semesters, today, upcoming_semester
 from data.db import write_transaction
 from data.importers import ImportReport, default_appointment_day
+from data.inputs import shorten
 from data.models import Semester
 from data.services import Refused
 from data.services import roster as service
@@ -97,10 +98,10 @@ def _in_post(db: Session) -> service.InPost | None | str:
     semester = db.get(Semester, semester_id) if semester_id else None
     if semester is None or semester.team_id != current_user.team_id:
         return "请选择上岗的学期"
-    raw = (request.form.get("from") or "").strip()
+    raw = clean_text(request.form.get("from"))
     day = parse_day(raw)
     if raw and day is None:
-        return f"上岗日期应为 YYYY-MM-DD 格式：{raw[:20]}"
+        return f"上岗日期应为 YYYY-MM-DD 格式：{shorten(raw, 20)}"
     return service.in_post(semester, day, today())
 
 
@@ -115,7 +116,7 @@ def _stash_dir() -> Path:
 
 def _import_path() -> Path | str:
     """The stashed file of a confirmed preview, else the new upload stashed; or why not."""
-    stash = request.form.get("stash", "")
+    stash = clean_text(request.form.get("stash"), 64)
     if stash:
         mine = STASH_NAME.fullmatch(stash) and stash.startswith(f"{current_user.id}-")
         path = _stash_dir() / stash if mine else None

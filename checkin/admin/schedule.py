@@ -45,7 +45,7 @@ from checkin.common import (
 )
 from data.attendance import duties_on
 from data.db import write_transaction
-from data.importers import parse_clock
+from data.inputs import parse_clock
 from data.models import (
     OverrideKind,
     Place,
@@ -63,7 +63,7 @@ from data.timeutil import local_today
 from web import get_session, now
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-STASH_NAME = re.compile(r"\d+-[0-9a-f]{32}\.(xlsx|csv)")
+STASH_NAME = re.compile(r"[0-9]{1,10}-[0-9a-f]{32}\.(xlsx|csv)")  # ASCII digits: an id
 PREVIEW_ROWS = 60  # duty changes listed one by one in a preview; the rest are counted
 UPLOAD_MAX = 2 * 1024 * 1024  # a schedule is a few hundred rows; refuse anything far bigger
 OVERRIDE_LABELS = {

@@ -37,7 +37,7 @@ from checkin.common import (
     team_member,
 )
 from data.db import write_transaction
-from data.importers import parse_clock
+from data.inputs import parse_clock
 from data.models import (
     Place,
     Semester,

@@ -35,6 +35,7 @@ from checkin.admin.schedule_edit import confirmed, from_day
 from checkin.common import form_semester, pick_semester, xlsx_response
 from data.db import write_transaction
 from data.importers import SCHEDULE_COLUMNS, ImportFileError, import_schedule
+from data.inputs import clean_text, shorten
 from data.models import (
     Place,
     Semester,
@@ -119,7 +120,7 @@ def _upload() -> tuple[bytes, str] | str:
 
 def _import_path() -> Path | str:
     """The stashed file of a confirmed preview, else the new upload stashed; or why not."""
-    stash = request.form.get("stash", "")
+    stash = clean_text(request.form.get("stash"), 64)
     if stash:
         path = _stashed(stash)
         return path if path is not None else "导入文件已失效，请重新选择文件"
@@ -201,7 +202,7 @@ def _checked_import(db: Session, run: Callable[[], Any], path: Path) -> Any:
         return run()
     except ImportFileError as exc:
         path.unlink(missing_ok=True)
-        return f"导入失败：{exc}"
+        return f"导入失败：{shorten(str(exc), 200)}"
     except Exception:  # a corrupt workbook must not become a 500
         path.unlink(missing_ok=True)
         return "导入失败：文件无法读取，请确认是 Excel（.xlsx）或 CSV 文件"

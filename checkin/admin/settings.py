@@ -80,10 +80,14 @@ def _submit(
     db, at = get_session(), now()
     team_id()  # 403 for a staff account without a team, as on the page itself
     confirmed = request.form.get("confirm") == "1"
-    with write_transaction(db):
-        result = service.save(
-            db, current_user, new, action, confirmed=confirmed, at=at, ip=client_ip()
-        )
+    try:
+        with write_transaction(db):
+            result = service.save(
+                db, current_user, new, action, confirmed=confirmed, at=at, ip=client_ip()
+            )
+    except Refused as refused:
+        flash(f"未保存：{refused}", "danger")
+        return []  # refused: nothing saved, nothing more to say
     if result is None:
         return None
     if isinstance(result, NeedsConfirm):
@@ -162,7 +166,10 @@ def reset_settings():
     result = _submit(DEFAULTS, "settings.reset", "checkin.reset_settings", [])
     if isinstance(result, Preview):
         return _render(_current(), preview=result)
-    flash("已恢复默认值" if result else "当前已是默认值", "success" if result else "info")
+    if result is None:
+        flash("当前已是默认值", "info")
+    elif result:
+        flash("已恢复默认值", "success")
     return redirect(url_for("checkin.settings"))
 
 

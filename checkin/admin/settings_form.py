@@ -2,6 +2,8 @@
 
 Validation is ``PolicySettings(...)`` itself, so the form can never store what the policy engine
 would refuse; this module only turns form text into values and values back into form text.
+Numbers are read by ``data.inputs`` within the field's ``BOUNDS`` (one table, in the policy), so
+"1e400", 400 nines, "nan" or "²" are refused with the field's name and range.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from data.policy.settings import DEFAULTS, PolicySettings, SettingsError
+from data.inputs import as_text, clean_block, parse_choice, parse_float, parse_int
+from data.policy.settings import BOUNDS, DEFAULTS, PolicySettings, SettingsError, bounds_text
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,7 @@ GROUPS: list[tuple[str, list[Field]]] = [
 ]
 MODE_LABELS = {"poster": "纸质海报", "kiosk": "平板动态码", "both": "两者都可"}
 LABELS = {f.name: f.label for _, fields in GROUPS for f in fields} | {"grade_factors": "等级系数"}
-NUMBER_RE = re.compile(r"^-?\d+(\.\d+)?$")
+NETWORKS_MAX = 4000  # a few dozen CIDR lines
 
 
 def display(settings: PolicySettings) -> dict[str, str | bool]:
@@ -145,23 +148,22 @@ def parse(form: Any) -> tuple[PolicySettings | None, str | None]:
     factors: dict[str, float] = {}
     for _group, fields in GROUPS:
         for f in fields:
-            raw = (form.get(f.name) or "").strip()
+            raw = as_text(form.get(f.name)).strip()
             if f.kind == "bool":
                 kwargs[f.name] = form.get(f.name) == "1"
             elif f.kind == "mode":
-                if raw not in MODE_LABELS:
+                if (mode := parse_choice(raw, MODE_LABELS)) is None:
                     return None, "请选择签到方式"
-                kwargs[f.name] = raw
+                kwargs[f.name] = mode
             elif f.kind == "networks":
-                kwargs[f.name] = tuple(line.strip() for line in raw.splitlines() if line.strip())
+                lines = clean_block(raw, NETWORKS_MAX).splitlines()
+                kwargs[f.name] = tuple(line.strip() for line in lines if line.strip())
             elif f.kind == "quota" and not raw:
                 kwargs[f.name] = None
             else:
-                if not NUMBER_RE.match(raw):
-                    return None, f"“{f.label}”须填写数字"
-                if f.kind == "int" and not raw.lstrip("-").isdigit():
-                    return None, f"“{f.label}”须填写整数"
-                number = int(raw) if f.kind == "int" else float(raw)
+                number = _number(f, raw)
+                if number is None:
+                    return None, _out_of_range(f)
                 if f.kind == "factor":
                     factors[f.name.removeprefix("factor_")] = number
                 else:
@@ -173,6 +175,25 @@ def parse(form: Any) -> tuple[PolicySettings | None, str | None]:
         return None, chinese(str(exc))
 
 
+def _bounds_key(f: Field) -> str:
+    return "grade_factors" if f.kind == "factor" else f.name
+
+
+def _number(f: Field, raw: str) -> float | None:
+    """The field's number within its bounds, else None."""
+    low, high = BOUNDS[_bounds_key(f)]
+    if f.kind == "int":
+        return parse_int(raw, int(low), int(high))
+    return parse_float(raw, low, high)
+
+
+def _out_of_range(f: Field) -> str:
+    """The refusal naming the field and its range, e.g. “每小时补贴”须填写 0–10000 之间的数字（元）."""
+    kind = "整数" if f.kind == "int" else "数字"
+    unit = f"（{f.unit}）" if f.unit else ""
+    return f"“{f.label}”须填写 {bounds_text(_bounds_key(f))} 之间的{kind}{unit}"
+
+
 def chinese(message: str) -> str:
     """SettingsError names some fields by their code name; show the form's label instead."""
     for name, label in LABELS.items():
@@ -182,7 +203,10 @@ def chinese(message: str) -> str:
 
 def typed(form: Any) -> dict[str, str | bool]:
     """What was typed, so the counselor fixes one field instead of retyping all."""
-    values: dict[str, str | bool] = {k: form.get(k, "") for k in display(DEFAULTS)}
+    # Shown again as typed, but cut: a 100,000-character field need not come back whole.
+    values: dict[str, str | bool] = {
+        k: clean_block(form.get(k), NETWORKS_MAX) for k in display(DEFAULTS)
+    }
     values.update(
         {f.name: form.get(f.name) == "1" for _, fs in GROUPS for f in fs if f.kind == "bool"}
     )

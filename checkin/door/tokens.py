@@ -15,9 +15,12 @@ from datetime import datetime
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from data.inputs import as_text, parse_id, parse_int
+
 POSTER_SALT = "zhuguantong.door-poster"
 KIOSK_SALT = b"zhuguantong.kiosk-step"
 KIOSK_LINK_SALT = "zhuguantong.kiosk-link"
+STEP_MAX = 10**11  # a kiosk token's numbers: far above any id or time step, int() stays cheap
 
 FORGED = "二维码无效，请扫描办公室门口的二维码"
 EXPIRED = "二维码已过期，请扫描屏幕上的最新二维码"
@@ -67,9 +70,11 @@ def read_door_token(secret: str, token: str, now: datetime, step_seconds: int) -
         raise TokenError(FORGED)
     if token.startswith("k."):
         parts = token.split(".")
-        if len(parts) != 5 or not all(p.isdigit() for p in parts[1:4]):
+        # ASCII digits only ("²".isdigit() is True, and int() refuses it with a ValueError).
+        numbers = [parse_int(p, 0, STEP_MAX) for p in parts[1:4]]
+        if len(parts) != 5 or None in numbers or parts[1:4] != [str(n) for n in numbers]:
             raise TokenError(FORGED)
-        place_id, version, step = (int(p) for p in parts[1:4])
+        place_id, version, step = numbers
         if not hmac.compare_digest(parts[4], _kiosk_mac(secret, place_id, version, step)):
             raise TokenError(FORGED)
         current = kiosk_step(now, step_seconds)
@@ -89,9 +94,9 @@ def read_door_token(secret: str, token: str, now: datetime, step_seconds: int) -
 
 def token_place_id(token: str) -> int | None:
     """The place a kiosk token claims (unverified), to look up that team's step length."""
-    parts = (token or "").split(".")
-    if len(parts) == 5 and parts[0] == "k" and parts[1].isdigit():
-        return int(parts[1])
+    parts = as_text(token).split(".")
+    if len(parts) == 5 and parts[0] == "k":
+        return parse_id(parts[1])
     return None
 
 

@@ -26,6 +26,7 @@ from checkin.door.tokens import (
     token_place_id,
 )
 from data.attendance import team_settings
+from data.inputs import clean_block, clean_text
 from data.models import CheckMethod, Place
 from data.services import Refused
 from data.services import door as service
@@ -122,7 +123,8 @@ def scan():
 def act():
     if not current_user.is_authenticated:
         return redirect(url_for("checkin.login", next=url_for("checkin.scan")))
-    proof, action, record = _proof(), request.form.get("action", ""), request.form.get("record", "")
+    proof, action = _proof(), clean_text(request.form.get("action"), 20)
+    record = clean_block(request.form.get("record"), rules.RECORD_MAX + 1)  # too long: refused
     if proof is None:
         return _answer_stale_tab(action)
     if action not in rules.ACTION_LABELS:
@@ -149,7 +151,7 @@ def _scan(proof: dict) -> service.Scan:
         place_id=proof["place"],
         method=CheckMethod.kiosk if proof["method"] == "kiosk" else CheckMethod.qr,
         ip=client_ip(),
-        device_id=request.cookies.get(DEVICE_COOKIE, "")[:64],
+        device_id=clean_text(request.cookies.get(DEVICE_COOKIE), 64),
         fingerprint=proof.get("fp"),
     )
 

@@ -28,12 +28,6 @@ def _profile(user: User) -> dict[str, str]:
     }
 
 
-def _posted() -> dict[str, str]:
-    form = {k: " ".join((request.form.get(k) or "").split()) for k in service.FORM_FIELDS}
-    form["experience"] = (request.form.get("experience") or "").strip()  # keep line breaks
-    return form
-
-
 def _page(semester: Semester | None, existing: Appointment | None, form: dict, errors: list):
     return render_template(
         "me/apply.html",
@@ -57,7 +51,7 @@ def apply():
     if semester is None or existing is not None:
         flash("当前不能报名。", "warning")
         return redirect(url_for("checkin.apply"))
-    form = _posted()
+    form = service.clean_form(request.form)
     try:
         with write_transaction(db):
             actor = db.get(User, current_user.id)

@@ -1,5 +1,6 @@
-"""The team directory (通讯录, 第七条二): everybody in the team views and exports it; the 团长
-(who is in charge of it) and the counselor keep phone, QQ, post and grade up to date.
+"""The team directory (通讯录, 第七条二): everybody in the team views and exports it; each
+assistant keeps their own phone, QQ, post and grade up to date, the 团长 (who is in charge of
+it) also the assistants', the counselor anyone's (``data.services.directory.may_edit``).
 
 Only the five columns of the seed are ever read here, so hardship, political status and
 evaluations cannot leak through this page or its export. College leaders (leadership) get no
@@ -16,9 +17,10 @@ from checkin import bp
 from checkin.access import DIRECTORY_EDITORS, DIRECTORY_READERS, roles_required
 from checkin.common import MAX_ID, xlsx_response
 from data.db import write_transaction
+from data.inputs import clean_text
 from data.models import Team, User
 from data.services import Refused
-from data.services.directory import FIELDS, listed, listed_person, update_entry
+from data.services.directory import FIELDS, listed, listed_person, may_edit, refusal, update_entry
 from web import client_ip, get_session, now
 
 COLUMNS = ("姓名", "岗位", "手机", "QQ", "年级")
@@ -27,15 +29,21 @@ COLUMNS = ("姓名", "岗位", "手机", "QQ", "年级")
 @bp.get("/directory")
 @roles_required(*DIRECTORY_READERS)
 def directory():
-    editor = current_user.role in DIRECTORY_EDITORS
+    people = listed(get_session(), current_user.team_id)
     return render_template(
         "me/directory.html",
-        people=listed(get_session(), current_user.team_id),
+        people=people,
         columns=COLUMNS,
-        can_edit=editor,
-        layout="admin_base.html" if editor else "base.html",
+        editable={u.id for u in people if may_edit(current_user, u)},
+        in_charge=current_user.role in DIRECTORY_EDITORS,
+        layout=_layout(),
         team_name=_team_name(),
     )
+
+
+def _layout() -> str:
+    """The workbench frame for the 团长 and the counselor, the plain one for assistants."""
+    return "admin_base.html" if current_user.role in DIRECTORY_EDITORS else "base.html"
 
 
 def _team_name() -> str:
@@ -65,24 +73,37 @@ def _person(user_id: int) -> User:
     return person
 
 
+def _refused() -> tuple[str, int]:
+    """403 with the reason: whose entries this user may edit."""
+    return render_template("error.html", code=403, message=refusal(current_user)), 403
+
+
 @bp.get("/directory/<int:user_id>/edit")
-@roles_required(*DIRECTORY_EDITORS)
+@roles_required(*DIRECTORY_READERS)
 def directory_edit(user_id: int):
-    return render_template("me/directory_edit.html", person=_person(user_id), values=None)
+    person = _person(user_id)
+    if not may_edit(current_user, person):
+        return _refused()
+    return render_template("me/directory_edit.html", person=person, values=None, layout=_layout())
 
 
 @bp.post("/directory/<int:user_id>/edit")
-@roles_required(*DIRECTORY_EDITORS)
+@roles_required(*DIRECTORY_READERS)
 def directory_save(user_id: int):
     db, person = get_session(), _person(user_id)
-    values = {name: " ".join((request.form.get(name) or "").split()) for name in FIELDS}
+    if not may_edit(current_user, person):
+        return _refused()  # the service refuses it too; this answers before reading the form
+    values = {name: clean_text(request.form.get(name)) for name in FIELDS}
     try:
         with write_transaction(db):
             actor = db.get(User, current_user.id)
             changed = update_entry(db, actor, person.id, values, at=now(), ip=client_ip())
     except Refused as refused:
         flash(str(refused), "danger")
-        return render_template("me/directory_edit.html", person=person, values=values), 400
+        page = render_template(
+            "me/directory_edit.html", person=person, values=values, layout=_layout()
+        )
+        return page, 400
     if not changed:
         flash("没有修改", "info")
         return redirect(url_for("checkin.directory"))

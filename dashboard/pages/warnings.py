@@ -15,6 +15,7 @@ from dashboard.tables.warnings import (
     warning_evidence,
     warning_table,
 )
+from data.inputs import parse_id
 from data.models import Semester, User
 from data.report import build_report
 from web import now
@@ -166,12 +167,12 @@ def side_cards(session: Session, semester: Semester) -> dbc.Row:
     prevent_initial_call=True,
     empty=NOTHING,
 )
-def show_evidence(session: Session, semester: Semester, clicked: dict | None):
+def show_evidence(session: Session, semester: Semester, clicked: object):
     """The evidence for one row: computed for that assistant alone, so the click stays quick."""
-    row_id = str((clicked or {}).get("rowId") or "")
-    if not row_id.isdigit():
+    user_id = parse_id(clicked.get("rowId")) if isinstance(clicked, dict) else None
+    if user_id is None:
         return NOTHING
-    user = session.get(User, int(row_id))
+    user = session.get(User, user_id)
     if user is None or user.team_id != semester.team_id:
         return NOTHING
     evidence = warning_evidence(session, semester, now(), user.id)

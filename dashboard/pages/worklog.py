@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from dashboard import access, components, excel, figures
 from dashboard.tables.worklog import recent_records, records_per_week
 from data.export import worklog_frame
+from data.inputs import clean_text, shorten
 from data.models import Semester
 from data.report import build_report
 from web import now
@@ -77,12 +78,12 @@ def weekly_chart(weekly: pd.DataFrame):
     Input("shell-semester", "value"),
     empty=None,
 )
-def render_recent(session: Session, semester: Semester, search: str | None):
+def render_recent(session: Session, semester: Semester, search: object):
     """Searching needs no report: one indexed query for at most RECENT rows."""
-    frame = recent_records(session, semester, search, RECENT)
+    term = clean_text(search)
+    frame = recent_records(session, semester, term, RECENT)
     if frame.empty:
-        term = (search or "").strip()
-        message = f"没有包含“{term}”的记录。" if term else "暂无工作记录。"
+        message = f"没有包含“{shorten(term)}”的记录。" if term else "暂无工作记录。"
         return dbc.Alert(message, color="light", className="mb-0")
     return figures.table_grid("worklog-records", frame, wide=("内容",), max_height=560)
 
@@ -96,12 +97,12 @@ def render_recent(session: Session, semester: Semester, search: str | None):
     prevent_initial_call=True,
     empty=dash.no_update,
 )
-def export_worklog(session: Session, semester: Semester, _clicks: int | None, search: str | None):
+def export_worklog(session: Session, semester: Semester, _clicks: object, search: object):
     report = build_report(session, semester, now())
     weekly = records_per_week(session, semester)
     sheets = {
         "工作记录": worklog_frame(report),
         "每周记录": weekly.rename(columns={"week": "周（周一）", "count": "记录条数"}),
-        "最近记录": recent_records(session, semester, search, RECENT),
+        "最近记录": recent_records(session, semester, clean_text(search), RECENT),
     }
     return excel.send_workbook(sheets, f"工作记录-{semester.name}.xlsx")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import facts
+from data.inputs import as_text, parse_id
 from data.models import Semester, Team, User
 
 
@@ -34,13 +35,10 @@ def semesters_for(session: Session, user: User) -> list[SemesterOption]:
     ]
 
 
-def semester_from_search(search: str | None) -> int | None:
-    """The id in a URL query's ``semester=``, or None when missing or not a number."""
-    values = parse_qs((search or "").lstrip("?")).get("semester")
-    try:
-        return int(values[0]) if values else None
-    except ValueError:
-        return None
+def semester_from_search(search: object) -> int | None:
+    """The id in a URL query's ``semester=``, or None when missing or not an id."""
+    values = parse_qs(as_text(search).lstrip("?")).get("semester")
+    return parse_id(values[0]) if values else None
 
 
 def default_semester(semesters: list[SemesterOption], today: date) -> int | None:

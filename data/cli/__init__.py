@@ -13,7 +13,13 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-MODULES = ("data.cli.core", "data.cli.imports", "data.cli.demo", "data.cli.report")
+MODULES = (
+    "data.cli.core",
+    "data.cli.backup",
+    "data.cli.imports",
+    "data.cli.demo",
+    "data.cli.report",
+)
 
 
 def register_cli(app: Flask) -> None:

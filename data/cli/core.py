@@ -1,11 +1,9 @@
-"""Core commands: init-db, create-user, create-semester, backup."""
+"""Core commands: init-db, create-user, create-semester (backup and restore: data/cli/backup.py)."""
 
 from __future__ import annotations
 
 import secrets
-import shutil
 from datetime import date
-from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -44,7 +42,7 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 32:
         raise click.ClickException("学号/工号不能为空且不超过 32 个字符")
-    with database().session() as session:
+    with database().writing() as session:
         if session.scalar(select(User.id).where(User.username == username)):
             raise click.ClickException(f"学号/工号已存在：{username}")
         team = team_or_new(session, team_name)
@@ -73,7 +71,7 @@ def create_semester(name: str, start: str, end: str, team_name: str | None) -> N
         raise click.ClickException(f"日期格式应为 YYYY-MM-DD：{start} {end}") from None
     try:
         name = semester_setup.check_fields(name, start_day, end_day)  # before a team is made
-        with database().session() as session:
+        with database().writing() as session:
             team = team_or_new(session, team_name)  # SPEC §7: works on an empty database
             semester_setup.new_semester(session, team, name, start_day, end_day)
     except Refused as refused:
@@ -81,31 +79,4 @@ def create_semester(name: str, start: str, end: str, team_name: str | None) -> N
     click.echo(f"已创建学期 {name}（{start_day} 至 {end_day}）。")
 
 
-@click.command("backup")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-def backup(path: Path) -> None:
-    """Write a consistent copy of the SQLite database to PATH (PostgreSQL: use pg_dump)."""
-    db = database()
-    if not db.is_sqlite:
-        raise click.ClickException("PostgreSQL 请使用 pg_dump 备份")
-    if path.exists():
-        raise click.ClickException(f"目标文件已存在：{path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    tmp.unlink(missing_ok=True)
-    try:
-        # VACUUM INTO gives a transactionally consistent snapshot even while the door writes.
-        # It cannot run inside a transaction, so it goes on the bare DB-API connection.
-        raw = db.engine.raw_connection()
-        try:
-            raw.driver_connection.execute("VACUUM INTO ?", (str(tmp),))
-        finally:
-            raw.close()
-        shutil.move(tmp, path)
-    except Exception as exc:
-        tmp.unlink(missing_ok=True)
-        raise click.ClickException(f"备份失败：{exc}") from exc
-    click.echo(f"已备份到 {path}")
-
-
-COMMANDS = [init_db, create_user, create_semester, backup]
+COMMANDS = [init_db, create_user, create_semester]

@@ -36,7 +36,7 @@ def seed_demo(seed: int, today: date | None, force: bool, if_empty: bool) -> Non
     day = today or local_today()
     # Seeding for the real today also fills in today's duties that are already over.
     moment = utcnow() if today is None else None
-    with database().session() as session:
+    with database().writing() as session:
         if session.scalar(select(User.id).limit(1)) is not None:
             if if_empty:
                 click.echo("数据库中已有数据，跳过演示数据。")

@@ -45,8 +45,10 @@ def _skipped(report: ImportReport) -> str:
 
 
 def _run(importer, *args, **kwargs) -> ImportReport:
+    # No row cap here: the cap protects a web worker shared by everyone, while the operator at
+    # the server's shell may import a whole term of paper sign-in sheets (> 5,000 events).
     try:
-        return importer(*args, **kwargs)
+        return importer(*args, max_rows=None, **kwargs)
     except ImportFileError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -86,7 +88,7 @@ def import_roster_command(
         raise click.ClickException(
             f"密码文件已存在，为免覆盖已发的密码请换一个文件名：{passwords_file}"
         )
-    with database().session() as session:
+    with database().writing() as session:
         team = team_or_new(session, team_name)
         semester = resolve_semester(session, semester_name, team) if semester_name else None
         if semester is not None and day is None:
@@ -167,7 +169,7 @@ def import_schedule_command(
         from_day = date.fromisoformat(from_text) if from_text else None
     except ValueError:
         raise click.ClickException(f"--from 应为 YYYY-MM-DD 格式：{from_text}") from None
-    with database().session() as session:
+    with database().writing() as session:
         team = resolve_team(session, team_name)
         semester = resolve_semester(session, semester_name, team)
         report = _run(
@@ -192,7 +194,7 @@ def import_schedule_command(
 @click.option("--skip-bad", is_flag=True, help=SKIP_BAD_HELP)
 def import_events_command(path: Path, team_name: str | None, skip_bad: bool) -> None:
     """导入历史签到/签退记录（.xlsx/.csv），例如纸质签到表。"""
-    with database().session() as session:
+    with database().writing() as session:
         team = resolve_team(session, team_name) if team_name else None
         report = _run(import_events, session, path, team=team, skip_bad=skip_bad)
         _check(report)

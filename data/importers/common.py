@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.models import User
-from data.tabular import Row, TableError, read_table
+from data.tabular import MAX_UPLOAD_ROWS, Row, TableError, read_table
 
 ROSTER_COLUMNS = (
     "学号",
@@ -115,9 +115,15 @@ class Errors:
         return report
 
 
-def read_rows(path: str | Path, columns: Sequence[str], optional: Sequence[str] = ()) -> list[Row]:
+def read_rows(
+    path: str | Path,
+    columns: Sequence[str],
+    optional: Sequence[str] = (),
+    max_rows: int | None = MAX_UPLOAD_ROWS,
+) -> list[Row]:
+    """The file's data rows (``read_table``), file-level problems as ``ImportFileError``."""
     try:
-        return read_table(path, columns, optional)
+        return read_table(path, columns, optional, max_rows)
     except TableError as exc:
         raise ImportFileError(str(exc)) from exc
 

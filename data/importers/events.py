@@ -23,7 +23,7 @@ from data.importers.common import (
 from data.models import CheckAction, CheckEvent, CheckMethod, Place, Semester, Team, User
 from data.policy.classify import match_events
 from data.policy.types import Event
-from data.tabular import Row
+from data.tabular import MAX_UPLOAD_ROWS, Row
 from data.timeutil import parse_local, to_local
 
 ACTIONS = {"签到": CheckAction.sign_in, "签退": CheckAction.sign_out}
@@ -46,7 +46,12 @@ class EventRow:
 
 
 def import_events(
-    session: Session, path: str | Path, *, team: Team | None = None, skip_bad: bool = False
+    session: Session,
+    path: str | Path,
+    *,
+    team: Team | None = None,
+    skip_bad: bool = False,
+    max_rows: int | None = MAX_UPLOAD_ROWS,
 ) -> ImportReport:
     """Add historical sign-ins/sign-outs (e.g. from paper sheets) as ``CheckMethod.import_``.
 
@@ -56,7 +61,7 @@ def import_events(
     counted in ``duplicates``; so is a second sign-in (or sign-out) for a duty that already
     has one, which changes nothing at the door either.
     """
-    rows = read_rows(path, EVENT_COLUMNS)
+    rows = read_rows(path, EVENT_COLUMNS, max_rows=max_rows)
     errors = Errors()
     usernames = sorted({row["学号"] for row in rows if row["学号"]})
     users = {u.username: u for u in users_by_username(session, usernames)}

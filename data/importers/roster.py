@@ -36,7 +36,7 @@ from data.models import (
     Team,
     User,
 )
-from data.tabular import Row
+from data.tabular import MAX_UPLOAD_ROWS, Row
 from data.timeutil import local_today
 
 # Roster column → User attribute, for the free-text profile fields.
@@ -88,6 +88,7 @@ def import_roster(
     semester: Semester | None = None,
     appointed_on: date | None = None,
     actor_id: int | None = None,
+    max_rows: int | None = MAX_UPLOAD_ROWS,
 ) -> ImportReport:
     """Create or update the users of ``team`` from a roster file.
 
@@ -103,7 +104,7 @@ def import_roster(
     if semester is not None:
         appointed_on = appointed_on or default_appointment_day(semester, local_today())
         _check_appointment(semester, team, appointed_on)
-    rows = read_rows(path, ROSTER_COLUMNS, ROSTER_OPTIONAL)
+    rows = read_rows(path, ROSTER_COLUMNS, ROSTER_OPTIONAL, max_rows)
     errors = Errors()
     people = [_parse_person(row, errors) for row in rows]
     flag_duplicates(

@@ -23,7 +23,7 @@ from data.importers.common import (
 from data.models import Place, Semester, Shift, User
 from data.services import Refused
 from data.services.schedule import check_from, default_from, replace_schedule
-from data.tabular import Row
+from data.tabular import MAX_UPLOAD_ROWS, Row
 from data.timeutil import local_today, utcnow
 
 WEEKDAY_NAMES = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7, "七": 7}
@@ -48,6 +48,7 @@ def import_schedule(
     skip_bad: bool = False,
     from_day: date | None = None,
     today: date | None = None,
+    max_rows: int | None = MAX_UPLOAD_ROWS,
 ) -> ImportReport:
     """The file's weekly schedule for ``semester`` from ``from_day`` on (SPEC §3, §7).
 
@@ -67,7 +68,7 @@ def import_schedule(
         check_from(semester, from_day)
     except Refused as exc:
         raise ImportFileError(str(exc)) from None
-    rows = read_rows(path, SCHEDULE_COLUMNS)
+    rows = read_rows(path, SCHEDULE_COLUMNS, max_rows=max_rows)
     errors = Errors()
     members = {
         u.username: u for u in session.scalars(select(User).where(User.team_id == semester.team_id))

@@ -89,11 +89,27 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    # The token of the login this instance stands for (set at login and by the user loader); it
+    # makes the Flask-Login id "<id>.<token>", so both cookies name one revocable login.
+    login_token: ClassVar[str | None] = None  # the class default; set on the instance
+
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.login_token}" if self.login_token else str(self.id)
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.name} {self.role.value}>"
+
+
+class LoginSession(Base):
+    """One browser's login: the sha256 of its token; revoked rows no longer log anyone in."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
 
 
 class Appointment(Base):

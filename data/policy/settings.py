@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import math
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,42 @@ TOTALS_FIELDS = (
     "grade_factors",
 )
 EPOCHS_KEY = "per_duty_epochs"
+# The range of every numeric setting, in one place: the form refuses anything outside it, the
+# object never holds it, and a stored value outside it (old data, e.g. Infinity) reads as the
+# default. Wide enough for any college's rules; the SPEC §3 defaults sit well inside.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "sign_in_window_minutes": (0, 1440),
+    "grace_minutes": (0, 720),
+    "missed_sign_out_minutes": (0, 1440),
+    "work_record_min_chars": (0, 500),
+    "late_info": (1, 100),
+    "late_warning": (1, 100),
+    "late_critical": (1, 100),
+    "absence_warning": (1, 100),
+    "absence_critical": (1, 100),
+    "meetings_required": (0, 100),
+    "trainings_required": (0, 100),
+    "trial_days": (0, 366),
+    "resignation_notice_days": (0, 366),
+    "attendance_max": (0, 100),
+    "late_penalty": (0, 100),
+    "absence_penalty": (0, 100),
+    "missed_sign_out_penalty": (0, 100),
+    "early_penalty": (0, 100),
+    "records_max": (0, 100),
+    "meetings_max": (0, 100),
+    "meeting_absence_penalty": (0, 100),
+    "counselor_max": (0, 100),
+    "peer_max": (0, 100),
+    "excellent_min": (0, 100),
+    "qualified_min": (0, 100),
+    "excellent_quota": (0, 1),  # and above 0; None (no quota) is allowed too
+    "hourly_rate": (0, 10_000),
+    "monthly_cap_hours": (0, 744),  # the hours of a 31-day month
+    "grade_factors": (0, 10),  # each of the three factors
+    "kiosk_step_seconds": (5, 3600),
+}
+GRADES = ("excellent", "qualified", "unqualified")
 
 
 class SettingsError(ValueError):
@@ -107,7 +144,8 @@ class PolicySettings:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any] | None) -> PolicySettings:
-        """Settings from stored JSON: unknown keys are ignored, missing keys take defaults."""
+        """Settings from stored JSON: unknown keys are ignored, missing keys take defaults, and
+        so do numbers outside their bounds (a stored Infinity must not break every page)."""
         known = {f.name: f for f in dataclasses.fields(cls)}
         kwargs: dict[str, Any] = {}
         for key, value in (values or {}).items():
@@ -116,7 +154,11 @@ class PolicySettings:
             if key == "allowed_networks":
                 value = tuple(value or ())
             elif key == "grade_factors":
-                value = {**cls().grade_factors, **dict(value)}
+                stored = dict(value) if isinstance(value, dict) else {}
+                usable = {g: v for g, v in stored.items() if g in GRADES and usable_value(key, v)}
+                value = {**cls().grade_factors, **usable}
+            elif not usable_value(key, value):
+                continue
             kwargs[key] = value
         return cls(**kwargs)
 
@@ -124,23 +166,46 @@ class PolicySettings:
         return dataclasses.replace(self, **changes)
 
 
+INT_FIELDS = frozenset(f.name for f in dataclasses.fields(PolicySettings) if f.type == "int")
+BOOL_FIELDS = frozenset(f.name for f in dataclasses.fields(PolicySettings) if f.type == "bool")
+
+
+def shown(number: float) -> str:
+    """A bound as people write it: 10000, 0.5."""
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def bounds_text(name: str) -> str:
+    """The range of a numeric setting for messages: "0–100"."""
+    low, high = BOUNDS[name]
+    return f"{shown(low)}–{shown(high)}"
+
+
+def usable_value(name: str, value: Any) -> bool:
+    """Whether ``value`` may be kept for setting ``name``: a finite number within its bounds
+    (an integer for integer settings), a bool for bool settings; others are checked by the
+    object itself."""
+    if name in BOOL_FIELDS:
+        return isinstance(value, bool)
+    if name not in BOUNDS or (name == "excellent_quota" and value is None):
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if name in INT_FIELDS and not isinstance(value, int):
+        return False
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
+    low, high = BOUNDS[name]
+    return low <= value <= high  # compared as is: float() of a huge int overflows
+
+
 def _validate(s: PolicySettings) -> None:
-    non_negative = (
-        "sign_in_window_minutes",
-        "grace_minutes",
-        "missed_sign_out_minutes",
-        "work_record_min_chars",
-        "meetings_required",
-        "trainings_required",
-        "trial_days",
-        "resignation_notice_days",
-        "hourly_rate",
-        "monthly_cap_hours",
-    )
-    for name in non_negative:
-        value = getattr(s, name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise SettingsError(f"{name} 必须是不小于 0 的数字")
+    for name in BOUNDS:
+        if name == "grade_factors":
+            continue
+        if not usable_value(name, getattr(s, name)):
+            kind = "整数" if name in INT_FIELDS else "数"
+            raise SettingsError(f"{name} 须为 {bounds_text(name)} 之间的{kind}")
     if not (1 <= s.late_info <= s.late_warning <= s.late_critical):
         raise SettingsError("迟到阈值须满足 1 ≤ 提醒 ≤ 警告 ≤ 不合格风险")
     if not (1 <= s.absence_warning <= s.absence_critical):
@@ -149,14 +214,14 @@ def _validate(s: PolicySettings) -> None:
         raise SettingsError("等级分数线须满足 0 ≤ 合格 ≤ 优秀 ≤ 100")
     if s.excellent_quota is not None and not (0 < s.excellent_quota <= 1):
         raise SettingsError("优秀比例须在 0 到 1 之间")
-    if set(s.grade_factors) != {"excellent", "qualified", "unqualified"} or any(
-        not isinstance(v, int | float) or v < 0 for v in s.grade_factors.values()
+    if set(s.grade_factors) != set(GRADES) or not all(
+        usable_value("grade_factors", v) for v in s.grade_factors.values()
     ):
-        raise SettingsError("等级系数须为优秀、合格、不合格三个不小于 0 的数")
+        raise SettingsError(
+            f"等级系数须为优秀、合格、不合格三个 {bounds_text('grade_factors')} 之间的数"
+        )
     if s.checkin_modes not in CHECKIN_MODES:
         raise SettingsError("签到方式须为 poster、kiosk 或 both")
-    if s.kiosk_step_seconds < 5:
-        raise SettingsError("动态二维码刷新间隔不能小于 5 秒")
     for cidr in s.allowed_networks:
         try:
             ipaddress.ip_network(cidr, strict=False)
@@ -273,6 +338,8 @@ class SettingsHistory:
         epochs = []
         for raw in values.get(EPOCHS_KEY) or ():
             start = raw.get("from")
-            known = {k: v for k, v in dict(raw.get("values") or {}).items() if k in PER_DUTY_FIELDS}
+            stored = dict(raw.get("values") or {}).items()
+            # A value no longer usable (old data) falls back to the default, as in from_dict.
+            known = {k: v for k, v in stored if k in PER_DUTY_FIELDS and usable_value(k, v)}
             epochs.append(Epoch(None if start is None else datetime.fromisoformat(start), known))
         return cls(PolicySettings.from_dict(values), tuple(epochs))

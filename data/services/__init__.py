@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from data.audit import record
+from data.inputs import clean_text
 from data.models import User
 
 
@@ -43,9 +44,9 @@ def audit(
 REASON_MAX = 500
 
 
-def clean_reason(text: str | None, label: str, minimum: int = 1) -> str:
+def clean_reason(text: Any, label: str, minimum: int = 1) -> str:
     """A reason on one line, at least ``minimum`` and at most ``REASON_MAX`` characters."""
-    reason = " ".join((text or "").split())
+    reason = clean_text(text, REASON_MAX + 1)  # one more: too long is refused, not cut
     if len(reason) < minimum:
         raise Refused(
             f"请填写{label}。" if minimum <= 1 else f"请填写{label}（至少 {minimum} 个字）。"

@@ -1,5 +1,7 @@
 """Team accounts (counselor): create, deactivate/reactivate, reset password.
 
+Deactivation and a reset end every login of the account (``data.services.sessions``).
+
 New and reset passwords are random and returned once to be shown on the reply page (never
 stored in clear, never in the audit log); the account must change it at the next login.
 """
@@ -14,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from data.audit import snapshot
 from data.importers import USERNAME_RE, new_password
+from data.inputs import as_text, clean_text
 from data.models import Role, User
-from data.services import Refused, audit
+from data.services import Refused, audit, sessions
 
 ACCOUNT_FIELDS = ("username", "name", "role", "active", "must_change_password")
 NAME_MAX = 50
@@ -36,7 +39,7 @@ def create(
     ip: str = "",
 ) -> tuple[User, str]:
     """A new account in the actor's team; (the user, the one-time password)."""
-    username, name = username.strip(), " ".join(name.split())
+    username, name = as_text(username).strip(), clean_text(name, NAME_MAX + 1)
     if not USERNAME_RE.match(username):
         raise Refused("学号/工号只能由字母、数字、- 和 _ 组成（最多 32 位）")
     if not name or len(name) > NAME_MAX:
@@ -74,6 +77,8 @@ def set_active(
         return False
     before = snapshot(user, ("active",))
     user.active = active
+    if not active:
+        sessions.end_all(db, user.id, at)  # logged out on every device, remember-me included
     action = "user.activate" if active else "user.deactivate"
     audit(db, actor, action, "user", user.id, before, snapshot(user, ("active",)), at=at, ip=ip)
     return True
@@ -87,6 +92,7 @@ def reset_password(db: Session, actor: User, user: User, *, at: datetime, ip: st
     before = snapshot(user, ("must_change_password",))
     user.set_password(password)
     user.must_change_password = True
+    sessions.end_all(db, user.id, at)  # whoever knew the old password is logged out too
     # The hash itself stays out of the audit log; the entry records that it changed.
     audit(
         db,

@@ -7,13 +7,16 @@ application is an 已报名 appointment with its first history event and one aud
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.audit import snapshot
+from data.inputs import clean_block, clean_text
 from data.models import Appointment, AppointmentEvent, Semester, Stage, User
 from data.services import Refused, audit
 from data.services.recruitment import DEGREES, POLITICAL, target_semester
@@ -50,6 +53,14 @@ def open_application(
     return semester, existing
 
 
+def clean_form(raw: Mapping[str, Any]) -> dict[str, str]:
+    """The posted form as text without control characters: one line each, except the
+    experience, which keeps its lines; one character over each limit, so too long is refused."""
+    form = {k: clean_text(raw.get(k), GRADES_NOTE_MAX + 1) for k in FORM_FIELDS}
+    form["experience"] = clean_block(raw.get("experience"), EXPERIENCE_MAX + 1)
+    return form
+
+
 def form_errors(form: dict[str, str]) -> list[str]:
     """Every problem of the (whitespace-normalized) form, in the order of its fields."""
     errors = []
@@ -75,7 +86,7 @@ def form_errors(form: dict[str, str]) -> list[str]:
 def apply(
     session: Session,
     actor: User,
-    form: dict[str, str],
+    form: Mapping[str, Any],
     *,
     today: date,
     at: datetime,
@@ -87,6 +98,7 @@ def apply(
         raise Refused("当前不能报名。")
     if existing is not None:
         raise Invalid([ALREADY])
+    form = clean_form(form)
     if errors := form_errors(form):
         raise Invalid(errors)
     before = snapshot(actor, PROFILE)
@@ -98,8 +110,8 @@ def apply(
         user_id=actor.id,
         semester_id=semester.id,
         applied_on=today,
-        grades_note=form["grades_note"].strip()[:GRADES_NOTE_MAX],
-        experience=form["experience"].strip()[:EXPERIENCE_MAX],
+        grades_note=form["grades_note"],
+        experience=form["experience"],
     )
     appointment.stage = Stage.applied
     session.add(appointment)

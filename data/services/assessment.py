@@ -10,7 +10,6 @@ Every write is refused while the semester is finalized (locked).
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.audit import snapshot
+from data.inputs import as_text, clean_text, parse_float, shorten
 from data.models import (
     GRADE_LABELS,
     Assessment,
@@ -57,10 +57,9 @@ def assessment_open(session: Session, semester: Semester) -> bool:
 
 def parse_score(raw: Any, top: float) -> float | None:
     """A score 0–top with at most one decimal; raises ValueError for anything else."""
-    text = str(raw).strip().replace("，", ".")
-    value = float(text)
-    if not math.isfinite(value) or not 0 <= value <= top or round(value, 1) != value:
-        raise ValueError(text)
+    value = parse_float(as_text(raw).strip().replace("，", "."), 0, top)
+    if value is None or round(value, 1) != value:
+        raise ValueError("not a score")
     return value
 
 
@@ -98,12 +97,12 @@ def counselor_scores(
     members = members_of(session, semester)
     wanted: dict[int, float | None] = {}
     for member in members:
-        text = (raw.get(member.id) or "").strip()
+        text = as_text(raw.get(member.id)).strip()
         try:
             wanted[member.id] = parse_score(text, COUNSELOR_MAX) if text else None
         except ValueError:
             raise Refused(
-                f"{member.name} 的兼辅评价应为 0–20 之间的数（最多一位小数）：{text}"
+                f"{member.name} 的兼辅评价应为 0–20 之间的数（最多一位小数）：{shorten(text, 20)}"
             ) from None
     existing = {
         e.subject_id: e
@@ -176,7 +175,7 @@ def override(
     semester: Semester,
     user_id: int | None,
     grade: str,
-    reason: str,
+    reason: Any,
     *,
     at: datetime,
     ip: str = "",
@@ -191,6 +190,7 @@ def override(
         raise Refused("请选择本学期在岗的助管")
     if grade and grade not in Grade.__members__:
         raise Refused("请选择等级")
+    reason = clean_text(reason, REASON_MAX + 1)  # one more: too long is refused, not cut
     if len(reason) < REASON_MIN:
         raise Refused(f"调整等级必须填写理由（至少 {REASON_MIN} 个字）")
     if len(reason) > REASON_MAX:

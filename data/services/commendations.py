@@ -11,24 +11,26 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.audit import snapshot
 from data.facts import members_of, semester_on
+from data.inputs import as_text
 from data.models import Commendation, Semester, User
 from data.services import Refused, audit, clean_reason
 from data.services.semesters import ensure_unlocked
 
 BONUS_MAX = Decimal("5000")  # a commendation is a gesture, not a second stipend
-BONUS_TEXT = re.compile(r"\d{1,7}(\.\d{1,2})?")
+BONUS_TEXT = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")  # ASCII only: \d takes "١٢" too
 FIELDS = ("user_id", "semester_id", "on", "reason", "bonus")
 
 
-def parse_bonus(text: str | None) -> Decimal:
+def parse_bonus(text: Any) -> Decimal:
     """The bonus in 元: empty is 0; at most two decimals, 0 to ``BONUS_MAX``."""
-    raw = (text or "").strip().removesuffix("元").strip()
+    raw = as_text(text).strip().removesuffix("元").strip()
     if not raw:
         return Decimal("0.00")
     if not BONUS_TEXT.fullmatch(raw):

@@ -8,7 +8,8 @@ the engine's outcome before and after so the log reads "缺勤 → 正常".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 from data import facts
 from data.attendance import semester_attendance, team_settings
 from data.audit import snapshot
+from data.inputs import as_text, parse_clock
 from data.models import DutyCorrection, DutyStatus, Role, User
 from data.policy.types import IN_PROGRESS, UPCOMING, Duty, DutyOutcome
 from data.services import Refused, audit, clean_reason
@@ -84,15 +86,13 @@ def correction_of(session: Session, duty: Duty) -> DutyCorrection | None:
     )
 
 
-def _parse_time(text: str | None, duty: Duty, label: str) -> datetime | None:
+def _parse_time(text: Any, duty: Duty, label: str) -> datetime | None:
     """'HH:MM' on the duty's day; a shift running past midnight puts earlier times next day."""
-    text = (text or "").strip()
-    if not text:
+    if not as_text(text).strip():
         return None
-    try:
-        clock = time.fromisoformat(text)
-    except ValueError:
-        raise Refused(f"{label}格式应为 时:分，如 08:05。") from None
+    clock = parse_clock(text)
+    if clock is None:
+        raise Refused(f"{label}格式应为 时:分，如 08:05。")
     day = duty.day
     start = to_local(duty.start)
     if to_local(duty.end).date() > duty.day and clock < start.time():
@@ -100,8 +100,8 @@ def _parse_time(text: str | None, duty: Duty, label: str) -> datetime | None:
     return datetime.combine(day, clock.replace(second=0, microsecond=0), tzinfo=LOCAL_TZ)
 
 
-def _parse_status(text: str | None) -> DutyStatus | None:
-    text = (text or "").strip()
+def _parse_status(text: Any) -> DutyStatus | None:
+    text = as_text(text).strip()
     if not text:
         return None
     if text not in DutyStatus.__members__:

@@ -1,7 +1,9 @@
-"""The team directory (通讯录, 第七条二): who is listed, and the 团长's or counselor's edits.
+"""The team directory (通讯录, 第七条二): who is listed, and who may edit which entry.
 
-An edit touches only post, phone, QQ and grade, so hardship, political status and evaluations
-can never change (or leak) through it.
+An assistant edits only their own entry; the 团长 (in charge of the directory) their own and
+the assistants' entries, never a staff member's (the 兼辅's phone is not the 团长's to change);
+the counselor anyone of the team. An edit touches only post, phone, QQ and grade, so hardship,
+political status and evaluations can never change (or leak) through it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.importers import PHONE_RE, QQ_RE
+from data.inputs import shorten
 from data.models import Role, User
 from data.services import Refused, audit
 
@@ -42,6 +45,24 @@ def listed_person(session: Session, team_id: int | None, user_id: int) -> User |
     return user
 
 
+def may_edit(actor: User, person: User) -> bool:
+    """Whether ``actor`` may edit ``person``'s entry (both of one team's directory)."""
+    if actor.team_id is None or actor.team_id != person.team_id:
+        return False
+    if actor.role == Role.counselor:
+        return True
+    if actor.role == Role.leader:
+        return person.id == actor.id or person.role == Role.assistant
+    return actor.role == Role.assistant and person.id == actor.id
+
+
+def refusal(actor: User) -> str:
+    """Why ``actor`` may not edit an entry ``may_edit`` refuses."""
+    if actor.role == Role.leader:
+        return "团长只能修改自己和助管的通讯录信息"
+    return "只能修改自己的通讯录信息"
+
+
 def entry_error(values: dict[str, str]) -> str | None:
     """Why these field values cannot be stored, or None."""
     for name, value in values.items():
@@ -51,9 +72,9 @@ def entry_error(values: dict[str, str]) -> str | None:
         if len(value) > limit:
             return f"{FIELD_LABELS[name]}过长（最多 {limit} 个字符）"
     if values["phone"] and not PHONE_RE.match(values["phone"]):
-        return f"手机号码格式不正确：{values['phone']}"
+        return f"手机号码格式不正确：{shorten(values['phone'], 30)}"
     if values["qq"] and not QQ_RE.match(values["qq"]):
-        return f"QQ 号应为 5–12 位数字：{values['qq']}"
+        return f"QQ 号应为 5–12 位数字：{shorten(values['qq'], 30)}"
     return None
 
 
@@ -70,6 +91,8 @@ def update_entry(
     person = listed_person(session, actor.team_id, user_id)
     if person is None:
         raise Refused("找不到该成员")
+    if not may_edit(actor, person):
+        raise Refused(refusal(actor))
     values = {name: values.get(name, "") for name in FIELDS}
     if (error := entry_error(values)) is not None:
         raise Refused(error)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from data.attendance_inputs import AttendanceInputs, EventRow
+from data.inputs import clean_block
 from data.models import CheckAction, Semester
 from data.policy.classify import classify_duty
 from data.policy.settings import PolicySettings, SettingsHistory
@@ -29,6 +31,7 @@ SIGN_IN, SIGN_OUT, EXTRA_IN, EXTRA_OUT, CLOSED = (
 
 ACTION_LABELS = {SIGN_IN: "签到", SIGN_OUT: "签退", EXTRA_IN: "加班签到", EXTRA_OUT: "加班签退"}
 WEEKDAYS = "一二三四五六日"
+RECORD_MAX = 2000  # a work record's length limit (characters)
 REPLAYED = "这个二维码你已经用过了，请扫描屏幕上的最新二维码"
 
 
@@ -181,15 +184,15 @@ def already_out(today: list[EventRow]) -> DoorResult:
     raise Refused("你还没有签到，不能签退。")
 
 
-def check_record(record: str, settings: PolicySettings) -> str:
+def check_record(record: Any, settings: PolicySettings) -> str:
     """The work record a sign-out needs (第六条二), stripped; RecordMissing if unusable."""
-    text = (record or "").strip()
+    text = clean_block(record, RECORD_MAX + 1)  # one more: too long is refused, not cut
     if len(text) < settings.work_record_min_chars:
         raise RecordMissing(
             f"请填写工作记录（至少 {settings.work_record_min_chars} 个字）后再签退。"
         )
-    if len(text) > 2000:
-        raise RecordMissing("工作记录太长了，请精简到 2000 字以内。")
+    if len(text) > RECORD_MAX:
+        raise RecordMissing(f"工作记录太长了，请精简到 {RECORD_MAX} 字以内。")
     return text
 
 

@@ -7,12 +7,14 @@ Shared by the counselor's leave decisions and 补签. The duties come from the r
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import facts
 from data.attendance import duties_on
+from data.inputs import as_text, parse_id
 from data.models import Role, User
 from data.policy.types import Duty
 from data.services import Refused
@@ -20,21 +22,21 @@ from data.timeutil import to_local
 
 WEEKDAYS = "一二三四五六日"
 NO_SHIFT = "extra"  # form value naming a dated duty that has no weekly shift
-MAX_ID = 2**31 - 1  # larger ids cannot exist and would overflow the driver's integer type
 # Members whose duties can be excused or corrected: the 团长 is an assistant too (第八条四).
 ON_DUTY_ROLES = (Role.assistant, Role.leader)
 
 
-def parse_shift(text: str | None) -> tuple[int | None, bool]:
+def parse_shift(raw: Any) -> tuple[int | None, bool]:
     """(shift id or None for a dated duty without a weekly shift, whether the form named one)."""
-    text = (text or "").strip()
+    text = as_text(raw).strip()
     if not text:
         return None, False
     if text == NO_SHIFT:
         return None, True
-    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    shift_id = parse_id(text)
+    if shift_id is None:
         raise Refused("值班班次不正确。")
-    return int(text), True
+    return shift_id, True
 
 
 def shift_value(duty: Duty) -> str:

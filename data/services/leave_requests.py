@@ -9,11 +9,13 @@ creation time with the start the same way). The counselor's decisions live in ``
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.attendance import current_semester, duties_on
+from data.inputs import clean_block
 from data.models import LeaveKind, LeaveRequest, LeaveStatus, User
 from data.policy.types import Duty
 from data.services import Refused, audit
@@ -86,14 +88,14 @@ def request_leave(
     day: date,
     shift_id: int | None,
     kind: LeaveKind,
-    reason: str,
+    reason: Any,
     *,
     at: datetime,
     ip: str = "",
 ) -> LeaveRequest:
     """Store the actor's pending request for one of their duties; 先斩后奏 once it has started."""
     duty = requestable_duty(session, actor, day, shift_id, at)
-    reason = reason.strip()
+    reason = clean_block(reason, REASON_MAX + 1)  # one more: too long is refused, not cut
     if kind not in OWN_KINDS:
         raise Refused("请选择请假类型")
     if not REASON_MIN <= len(reason) <= REASON_MAX:

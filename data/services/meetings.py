@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from data.inputs import as_text, clean_block, clean_text
 from data.models import (
     Meeting,
     MeetingAttendance,
@@ -34,7 +35,9 @@ ORGANIZERS = ("学院", "学校")
 MEETING_CREATORS = (Role.leader, Role.counselor)
 
 
-def _check(semester: Semester, day: date | None, topic: str) -> None:
+def _check(semester: Semester, day: date | None, topic: Any) -> str:
+    """The topic on one line, without control characters; refused when the form is wrong."""
+    topic = clean_text(topic, TOPIC_MAX + 1)  # one more: too long is refused, not cut
     if day is None:
         raise Refused("请填写日期（YYYY-MM-DD）")
     if not semester.start <= day <= semester.end:
@@ -43,6 +46,7 @@ def _check(semester: Semester, day: date | None, topic: str) -> None:
         raise Refused("请填写主题")
     if len(topic) > TOPIC_MAX:
         raise Refused(f"主题不能超过 {TOPIC_MAX} 个字")
+    return topic
 
 
 def create_meeting(
@@ -50,7 +54,7 @@ def create_meeting(
     actor: User,
     semester: Semester,
     day: date | None,
-    topic: str,
+    topic: Any,
     *,
     at: datetime,
     ip: str = "",
@@ -59,7 +63,7 @@ def create_meeting(
     if actor.role not in MEETING_CREATORS or actor.team_id != semester.team_id:
         raise Refused("只有本团队的兼辅老师或团长可以新建例会")
     ensure_unlocked(session, semester.team_id, semester.start)
-    _check(semester, day, topic)
+    topic = _check(semester, day, topic)
     meeting = Meeting(semester_id=semester.id, held_on=day, topic=topic, created_by_id=actor.id)
     session.add(meeting)
     session.flush()
@@ -73,14 +77,15 @@ def create_training(
     actor: User,
     semester: Semester,
     day: date | None,
-    topic: str,
+    topic: Any,
     organizer: str,
     *,
     at: datetime,
     ip: str = "",
 ) -> Training:
     """A new training of the semester, organized by the school or the college."""
-    _check(semester, day, topic)
+    topic = _check(semester, day, topic)
+    organizer = as_text(organizer).strip()
     if organizer not in ORGANIZERS:
         raise Refused("请选择组织方（学校或学院）")
     training = Training(
@@ -98,7 +103,7 @@ def create_training(
 
 
 def _statuses(raw: dict[int, str]) -> dict[int, Presence]:
-    if any(value not in Presence.__members__ for value in raw.values()):
+    if any(as_text(value) not in Presence.__members__ for value in raw.values()):
         raise Refused("出席情况只能是 出席 / 请假 / 缺席")
     return {user_id: Presence(value) for user_id, value in raw.items()}
 
@@ -121,7 +126,7 @@ def save_meeting(
     actor: User,
     meeting: Meeting,
     semester: Semester,
-    minutes: str,
+    minutes: Any,
     raw: dict[int, str],
     names: dict[int, str],
     *,
@@ -132,6 +137,7 @@ def save_meeting(
     # Meeting attendance feeds the assessment: a finalized semester keeps it as graded.
     ensure_unlocked(session, semester.team_id, semester.start)
     statuses = _statuses(raw)
+    minutes = clean_block(minutes, MINUTES_MAX + 1)  # one more: too long is refused, not cut
     if len(minutes) > MINUTES_MAX:
         raise Refused(f"会议记录不能超过 {MINUTES_MAX} 个字")
     before = {

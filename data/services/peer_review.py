@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data import facts
+from data.inputs import as_text
 from data.models import Evaluation, EvaluationKind, Semester, User
 from data.report import members_of
 from data.services import Refused, audit
@@ -118,8 +120,8 @@ def save_peer_scores(
     return Saved(rated=rated, total=len(subjects), changed=changed)
 
 
-def _score(subject: User, text: str) -> float | None:
-    text = text.strip()
+def _score(subject: User, text: Any) -> float | None:
+    text = as_text(text).strip()
     try:
         return parse_score(text, PEER_MAX) if text else None
     except ValueError:

@@ -9,11 +9,13 @@ failures and violations force 不合格, so a finalized (locked) semester refuse
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from data.attendance import team_settings
 from data.audit import snapshot
+from data.inputs import clean_block, clean_text
 from data.models import (
     STAGE_LABELS,
     Appointment,
@@ -25,7 +27,7 @@ from data.models import (
     Violation,
 )
 from data.policy.lifecycle import DISMISSAL_LABELS, resignation_notice_ok
-from data.services import Refused, audit
+from data.services import REASON_MAX, Refused, audit
 from data.services.recruitment import APPOINTMENT_FIELDS, change_stage
 from data.services.semesters import ensure_unlocked
 
@@ -73,7 +75,7 @@ def resign(
     appointment.resignation_requested_on = requested
     appointment.short_notice_override = short
     appointment.ended_on = leaving
-    reason = reason or DEFAULT_RESIGN_REASON
+    reason = clean_block(reason, REASON_MAX) or DEFAULT_RESIGN_REASON
     if short:
         reason = f"【{SHORT_NOTICE_FLAG}】{reason}"
     # The history event carries the leaving date: that is the day the stage takes effect.
@@ -99,7 +101,7 @@ def dismiss(
     appointment: Appointment,
     on: date | None,
     category: str,
-    note: str,
+    note: Any,
     *,
     at: datetime,
     ip: str = "",
@@ -118,6 +120,7 @@ def dismiss(
     appointment.dismissal_reason = reason
     appointment.ended_on = on
     label = DISMISSAL_LABELS[reason]
+    note = clean_block(note, REASON_MAX)
     change_stage(
         session,
         actor,
@@ -145,14 +148,14 @@ def add_failure(
     session: Session,
     actor: User,
     appointment: Appointment,
-    course: str,
+    course: Any,
     on: date | None,
     *,
     at: datetime,
     ip: str = "",
 ) -> CourseFailure:
     """Record a failed course exam (forces 不合格)."""
-    course = " ".join(course.split())
+    course = clean_text(course, COURSE_MAX + 1)  # one more: too long is refused, not cut
     if not course or len(course) > COURSE_MAX:
         raise Refused(f"请填写不及格的课程名称（最多 {COURSE_MAX} 字）")
     _check_record_date(session, appointment, on)
@@ -191,6 +194,7 @@ def add_violation(
     ip: str = "",
 ) -> Violation:
     """Record a breach of school rules (forces 不合格)."""
+    description = clean_block(description, REASON_MAX)
     if not description:
         raise Refused("请填写违纪情况说明")
     _check_record_date(session, appointment, on)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.inputs import clean_text
 from data.models import Place, User
 from data.services import Refused, audit
 
@@ -21,8 +23,6 @@ def _name_error(session: Session, team_id: int, name: str) -> str | None:
         return "请填写岗位名称"
     if len(name) > PLACE_NAME_MAX:
         return f"岗位名称不能超过 {PLACE_NAME_MAX} 个字"
-    if any(ord(ch) < 32 for ch in name):
-        return "岗位名称含有无效字符"
     exists = session.scalar(
         select(func.count()).select_from(Place).where(Place.team_id == team_id, Place.name == name)
     )
@@ -31,9 +31,10 @@ def _name_error(session: Session, team_id: int, name: str) -> str | None:
     return None
 
 
-def create_place(session: Session, actor: User, raw_name: str, *, at: datetime, ip: str) -> Place:
+def create_place(session: Session, actor: User, raw_name: Any, *, at: datetime, ip: str) -> Place:
     """A new place of the actor's team; its posters can be printed at once."""
-    name = " ".join((raw_name or "").split())  # collapse stray whitespace
+    # One line without control characters; one over the limit, so too long is refused.
+    name = clean_text(raw_name, PLACE_NAME_MAX + 1)
     error = _name_error(session, actor.team_id, name)
     if error:
         raise Refused(error)

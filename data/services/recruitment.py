@@ -26,6 +26,7 @@ from data.importers import (
     ImportReport,
     import_roster,
 )
+from data.inputs import shorten
 from data.models import (
     STAGE_LABELS,
     Appointment,
@@ -225,11 +226,11 @@ def import_applicants(
         report = import_roster(session, path, team=team)
         rows = read_table(path, ROSTER_COLUMNS, ROSTER_OPTIONAL)
     except (ImportFileError, TableError) as exc:
-        raise Refused(f"文件无法读取：{exc}") from None
+        raise Refused(f"文件无法读取：{shorten(str(exc), 200)}") from None
     if report.rejected:
-        raise Refused(
-            "名单有错误，未导入任何数据：" + "；".join(str(e) for e in report.errors[:10])
-        )
+        # Flashed into the session cookie: each error (it quotes the cell) is kept short.
+        errors = "；".join(shorten(str(e), 80) for e in report.errors[:10])
+        raise Refused(f"名单有错误，未导入任何数据：{errors}")
     usernames = [r["学号"] for r in rows if r["学号"]]
     users = session.scalars(
         select(User).where(User.username.in_(usernames), User.team_id == team.id)

@@ -23,13 +23,14 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from data.importers import ImportFileError, ImportReport, default_appointment_day, import_roster
+from data.inputs import shorten
 from data.models import Semester, Team, User
 from data.services import Refused, audit
 
 PASSWORD_HOURS = 8  # long enough to print after the import, short enough not to linger
 PASSWORD_USES = ("sheet", "slips")
 PASSWORD_COLUMNS = ("学号", "姓名", "初始密码", "登录地址")
-TOKEN = re.compile(r"(\d+)-[0-9a-f]{32}")
+TOKEN = re.compile(r"([0-9]{1,10})-[0-9a-f]{32}")  # ASCII digits: an id, int() stays cheap
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _run(
             actor_id=actor.id,
         )
     except ImportFileError as exc:
-        raise Refused(f"导入失败：{exc}") from None
+        raise Refused(f"导入失败：{shorten(str(exc), 200)}") from None
     except (ValueError, KeyError, OSError, EOFError):  # a corrupt workbook is not a 500
         raise Refused("导入失败：文件无法读取，请确认是 Excel（.xlsx）或 CSV 文件") from None
 

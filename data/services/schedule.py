@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from data.attendance import semester_duties
+from data.inputs import clean_text, parse_day, shorten
 from data.models import (
     LeaveRequest,
     LeaveStatus,
@@ -44,15 +46,14 @@ def default_from(semester: Semester, today: date) -> date:
     return min(max(today + ONE_DAY, semester.start), semester.end)
 
 
-def parse_from(semester: Semester, raw: str | None, today: date) -> date:
+def parse_from(semester: Semester, raw: Any, today: date) -> date:
     """The 生效日期 of a form or the CLI: empty = default, else YYYY-MM-DD inside the semester."""
-    text = (raw or "").strip()
+    text = clean_text(raw)
     if not text:
         return default_from(semester, today)
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        raise Refused(f"生效日期应为 YYYY-MM-DD 格式：{text[:20]}") from None
+    day = parse_day(text)
+    if day is None:
+        raise Refused(f"生效日期应为 YYYY-MM-DD 格式：{shorten(text, 20)}")
     check_from(semester, day)
     return day
 

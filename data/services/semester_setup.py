@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data.inputs import clean_text
 from data.models import Semester, SemesterBreak, SemesterMakeupDay, Team, User
 from data.services import Refused, audit, clean_reason
 from data.services.semesters import LOCKED_MESSAGE
@@ -28,9 +30,9 @@ def _span(start: date, end: date) -> dict[str, str]:
     return {"start": start.isoformat(), "end": end.isoformat()}
 
 
-def check_fields(name: str, start: date, end: date) -> str:
+def check_fields(name: Any, start: date, end: date) -> str:
     """The cleaned name; refuses an empty or long name and an end not after the start."""
-    name = " ".join((name or "").split())
+    name = clean_text(name, NAME_MAX + 1)  # one more: too long is refused, not cut
     if not name or len(name) > NAME_MAX:
         raise Refused(f"学期名称不能为空且不超过 {NAME_MAX} 个字符")
     if end <= start:
@@ -127,10 +129,10 @@ def plan_update(session: Session, semester: Semester, name: str, start: date, en
     return Plan(semester, summary, day, make, "semester.update", before, after)
 
 
-def plan_break(session: Session, semester: Semester, name: str, start: date, end: date) -> Plan:
+def plan_break(session: Session, semester: Semester, name: Any, start: date, end: date) -> Plan:
     """A college break (no duties on its days) inside the semester."""
     _unlocked(semester)
-    name = " ".join((name or "").split())
+    name = clean_text(name, NAME_MAX + 1)  # one more: too long is refused, not cut
     if not name or len(name) > NAME_MAX:
         raise Refused(f"请填写假期名称（不超过 {NAME_MAX} 个字）")
     if end < start:

@@ -9,11 +9,13 @@ place that decides this, so every page refuses the same way with the same messag
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data.audit import snapshot
+from data.inputs import clean_block
 from data.models import AuditLog, Semester, User
 from data.services import REASON_MAX, Refused, audit
 from data.timeutil import local_today
@@ -114,12 +116,12 @@ def finalize(
 
 
 def unlock(
-    session: Session, actor: User, semester: Semester, reason: str, *, at: datetime, ip: str = ""
+    session: Session, actor: User, semester: Semester, reason: Any, *, at: datetime, ip: str = ""
 ) -> bool:
     """Unlock with a reason (audited); False when the semester was not locked."""
     if semester.finalized_at is None:
         return False
-    reason = reason.strip()
+    reason = clean_block(reason, REASON_MAX + 1)  # one more: too long is refused, not cut
     if len(reason) < UNLOCK_REASON_MIN:
         raise Refused(f"解锁必须填写原因（至少 {UNLOCK_REASON_MIN} 个字）。")
     if len(reason) > REASON_MAX:

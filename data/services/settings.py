@@ -9,6 +9,7 @@ a separate action with the same preview, a reason and an audit entry.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
@@ -106,6 +107,24 @@ def _stored(history: SettingsHistory) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k == EPOCHS_KEY or v != defaults[k]}
 
 
+def _check_finite(values: dict[str, Any]) -> None:
+    # PolicySettings already bounds every number; checked again where settings are written.
+    if not finite(values):
+        raise Refused("设置中含有无效的数字（无穷大或非数），未保存")
+
+
+def finite(value: Any) -> bool:
+    """No Infinity or NaN anywhere in ``value`` (PostgreSQL's JSON refuses them; SQLite would
+    store them and break every page that reads the settings)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(finite(v) for v in value)
+    return True
+
+
 def _write(
     db: Session,
     actor: User,
@@ -116,11 +135,13 @@ def _write(
     ip: str,
 ) -> None:
     """Store ``new`` for the actor's team with one audit entry (before, after)."""
+    values = _stored(new)
+    _check_finite(values)
     row = db.get(TeamSettings, actor.team_id)
     if row is None:
         row = TeamSettings(team_id=actor.team_id, values={})
         db.add(row)
-    row.values = _stored(new)  # a new dict, so the JSON column sees the change
+    row.values = values  # a new dict, so the JSON column sees the change
     before, after = changes
     audit(db, actor, action, "team_settings", actor.team_id, before, after, at=at, ip=ip)
 
@@ -167,6 +188,7 @@ def save(
     """
     old = team_settings_history(db, actor.team_id)
     before, after = old.current.to_dict(), new.to_dict()
+    _check_finite(after)  # before the preview, which would compute with it
     changed = [k for k in after if after[k] != before[k]]
     if not changed:
         return None

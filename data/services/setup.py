@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from data.audit import snapshot
 from data.importers import USERNAME_RE
+from data.inputs import as_text, clean_text, shorten
 from data.models import Role, Team, User
 from data.services import Refused, audit
 
@@ -43,24 +44,24 @@ def lone_team_name(session: Session) -> str | None:
 
 def check_team_name(session: Session, name: str, team_id: int | None = None) -> str:
     """A team name on one line, not empty, not too long, not another team's."""
-    name = " ".join((name or "").split())
+    name = clean_text(name, TEAM_NAME_MAX + 1)  # one more: too long is refused, not cut
     if not name:
         raise Refused("请填写团队名称")
     if len(name) > TEAM_NAME_MAX:
         raise Refused(f"团队名称不能超过 {TEAM_NAME_MAX} 个字")
     other = session.scalar(select(Team.id).where(Team.name == name, Team.id != (team_id or 0)))
     if other is not None:
-        raise Refused(f"已有名为“{name}”的团队，请换一个名称")
+        raise Refused(f"已有名为“{shorten(name)}”的团队，请换一个名称")
     return name
 
 
 def _check_account(username: str, name: str, password: str, confirm: str) -> tuple[str, str]:
-    username, name = (username or "").strip(), " ".join((name or "").split())
+    username, name = as_text(username).strip(), clean_text(name, NAME_MAX + 1)
     if not USERNAME_RE.match(username):
         raise Refused("学号/工号只能由字母、数字、- 和 _ 组成（最多 32 位）")
     if not name or len(name) > NAME_MAX:
         raise Refused(f"请填写姓名（最多 {NAME_MAX} 字）")
-    if not PASSWORD_MIN <= len(password or "") <= PASSWORD_MAX:
+    if not PASSWORD_MIN <= len(as_text(password)) <= PASSWORD_MAX:
         raise Refused(f"密码至少 {PASSWORD_MIN} 位（最多 {PASSWORD_MAX} 位）")
     if password != confirm:
         raise Refused("两次输入的密码不一致")
@@ -102,13 +103,13 @@ def first_run(
     _lock(session)
     if not needs_setup(session):
         raise AlreadySetUp("系统已完成首次设置")
-    college = " ".join((college or "").split())
+    college = clean_text(college, COLLEGE_MAX + 1)
     if not college:
         raise Refused("请填写学院名称")
     if len(college) > COLLEGE_MAX:
         raise Refused(f"学院名称不能超过 {COLLEGE_MAX} 个字")
     username, name = _check_account(username, name, password, confirm)
-    team = _adoptable(session, " ".join((team_name or "").split()))
+    team = _adoptable(session, clean_text(team_name, TEAM_NAME_MAX + 1))
     team_name = check_team_name(session, team_name, team.id if team else None)
     before = snapshot(team, ("name", "college")) if team else None
     if team is None:

@@ -7,12 +7,13 @@ were handed in, which is what the compliance count (weeks with a summary) relies
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.inputs import clean_block
 from data.models import Summary, SummaryKind, User
 from data.services import Refused, audit
 from data.timeutil import local_today
@@ -47,13 +48,13 @@ def own_summary(session: Session, user_id: int, kind: SummaryKind, period: date)
 
 
 def save_summary(
-    session: Session, actor: User, kind_name: str, content: str, *, at: datetime, ip: str = ""
+    session: Session, actor: User, kind_name: str, content: Any, *, at: datetime, ip: str = ""
 ) -> bool:
     """Write the actor's summary of the current period and its audit row; True when it was new."""
-    if kind_name not in KINDS:
+    if not isinstance(kind_name, str) or kind_name not in KINDS:
         raise Refused("总结类型不正确。")
     kind, label, minimum = KINDS[kind_name]
-    content = content.strip()
+    content = clean_block(content, SUMMARY_MAX + 1)  # one more: too long is refused, not cut
     if len(content) < minimum:
         raise Refused(f"{label}未保存：至少写 {minimum} 个字。")
     if len(content) > SUMMARY_MAX:

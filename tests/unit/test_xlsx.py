@@ -9,9 +9,9 @@ import openpyxl
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from data.xlsx import sheet_name, workbook_bytes, write_workbook
+from data.inputs import strip_controls
+from data.xlsx import CELL_MAX, sheet_name, workbook_bytes, write_workbook
 
 
 def _open(data: bytes) -> openpyxl.Workbook:
@@ -26,7 +26,7 @@ def test_any_stored_text_gives_a_workbook_that_opens(text):
     book = _open(workbook_bytes({"工作记录": frame}))
     cell = book["工作记录"]["A2"].value
     # XML reads a stored carriage return back as a line feed; that is not a change of text.
-    expected = ILLEGAL_CHARACTERS_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    expected = strip_controls(text).replace("\r\n", "\n").replace("\r", "\n")
     assert (cell or "") == expected
     assert book["工作记录"]["A2"].data_type == "s" or cell is None
 
@@ -36,6 +36,42 @@ def test_text_starting_with_equals_stays_text():
     sheet = book["s"]
     assert [sheet["A2"].value, sheet["A3"].value] == ['=HYPERLINK("x")', "=1+1"]
     assert {sheet["A2"].data_type, sheet["A3"].data_type} == {"s"}
+
+
+def test_stored_text_never_breaks_a_workbook():
+    """NUL, other controls, ESC, a lone surrogate (bad UTF-8 stored on SQLite), formula-like
+    text and text longer than a cell: the workbook opens and keeps the text minus controls."""
+    texts = [
+        "早\x00班",
+        "签\x01到",
+        "\x1b[31m红字",
+        "半个\ud800字符",
+        "=1+1",
+        "+86 138",
+        "-5 分",
+        "@SUM(A1)",
+        "长" * 100_000,
+    ]
+    frame = pd.DataFrame({"内容\x00": texts, "序号": range(len(texts))})
+    book = _open(workbook_bytes({"记录\x01": frame}))
+    sheet = book["记录"]
+    assert sheet["A1"].value == "内容"
+    values = [sheet.cell(row=i + 2, column=1).value for i in range(len(texts))]
+    assert values[:8] == [
+        "早班",
+        "签到",
+        "[31m红字",
+        "半个字符",
+        "=1+1",
+        "+86 138",
+        "-5 分",
+        "@SUM(A1)",
+    ]
+    assert values[8] == "长" * CELL_MAX  # Excel holds at most 32,767 characters in a cell
+    assert {sheet.cell(row=i + 2, column=1).data_type for i in range(len(texts))} == {"s"}
+    # Formula-like text carries Excel's text marker, so editing it in Excel keeps it text.
+    assert [sheet.cell(row=i, column=1).quotePrefix for i in (6, 7, 8, 9)] == [True] * 4
+    assert not sheet["A2"].quotePrefix
 
 
 def test_sheets_keep_order_names_and_a_frozen_header():

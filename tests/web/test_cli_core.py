@@ -153,7 +153,7 @@ def one_line_error(result) -> str:
 
 def test_backup_writes_a_consistent_copy(runner, team, db, tmp_path):
     if not db.is_sqlite:
-        pytest.skip("backup copies the SQLite file; PostgreSQL uses pg_dump")
+        pytest.skip("this test reads the SQLite copy; PostgreSQL backups: test_cli_backup.py")
     target = tmp_path / "backups" / "zgt.db"
     result = runner.invoke(args=["backup", str(target)])
     assert result.exit_code == 0, result.output
