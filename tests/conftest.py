@@ -234,3 +234,15 @@ def browser(_chromium):
     for context in _chromium.contexts:
         if context not in before:
             context.close()
+
+
+def pytest_sessionstart(session) -> None:
+    from tests import run_summary
+
+    run_summary.start_run()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    from tests import run_summary
+
+    run_summary.print_summary(terminalreporter)

@@ -33,7 +33,14 @@ from tests.dash_bodies import (
     recent_body,
     split_output,
 )
+from tests.run_summary import counting_responses
 from web import get_session
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _count_responses():
+    with counting_responses("fuzz: Dash callbacks (_dash-dependencies)"):
+        yield
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from data.demo import (
 )
 from data.models import User
 from tests.conftest import DEMO_NOW, TEST_DATABASE_URL, csrf_token
+from tests.run_summary import counting_responses
 from tests.web.fuzz_support import (
     Crawler,
     Fingerprint,
@@ -171,7 +172,8 @@ def fuzz(_demo_template, tmp_path_factory):
         }
     )
     state = Fuzz(app, str(path))
-    yield state
+    with counting_responses("fuzz: Flask routes (URL map)"):
+        yield state
     state.fingerprint.close()
     app.extensions["zhuguantong.db"].dispose()
 
