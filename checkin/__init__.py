@@ -29,12 +29,14 @@ VIEW_MODULES = (
     "me.peer_review",  # me
     "me.summaries",  # me
     "me.leave",  # me (the assistant's leave requests)
+    "me.inbox",  # every role: 站内提醒, the bell, 提醒设置
     "admin.nav",  # admin
     "admin.accounts",  # admin-a
     "admin.audit",  # admin-a
     "admin.semesters",  # admin-a
     "admin.semester_setup",  # admin: semesters, breaks, 调休 make-up days
     "admin.settings",  # admin-a
+    "admin.notify",  # admin (提醒渠道: robots, SMTP, test message)
     "admin.corrections",  # admin-a
     "admin.leave",  # admin-a
     "admin.assessment",  # admin-b

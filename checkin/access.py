@@ -67,6 +67,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Role, ...]], ...] = (
     ("checkin.roster", "名单导入", COUNSELOR),
     ("checkin.accounts", "账号管理", COUNSELOR),
     ("checkin.settings", "规则设置", COUNSELOR),
+    ("checkin.notify_channels", "提醒渠道", COUNSELOR),
     ("checkin.audit_log", "审计日志", COUNSELOR),
 )
 _CONDITIONS: dict[str, Callable[[], bool]] = {}

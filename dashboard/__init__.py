@@ -17,6 +17,7 @@ from dashboard.downloads import register_downloads
 from dashboard.tables.semesters import default_semester, semester_from_search, semesters_for
 from data.inputs import parse_id, parse_int
 from data.models import Role
+from data.services.inbox import unread_count
 from data.timeutil import local_today
 from web import get_session, now
 
@@ -102,7 +103,12 @@ def shell() -> html.Div:
                         # picker stays in view because every number depends on it.
                         dbc.NavbarToggler(id="shell-toggler", className="ms-auto me-2"),
                         html.Div(
-                            [picker, html.Span(id="shell-user", className="shell-user"), logout],
+                            [
+                                picker,
+                                bell(),
+                                html.Span(id="shell-user", className="shell-user"),
+                                logout,
+                            ],
                             className="d-flex align-items-center order-lg-last shell-tools",
                         ),
                         dbc.Collapse(
@@ -121,6 +127,25 @@ def shell() -> html.Div:
             ),
             dbc.Container(dash.page_container, fluid=True, className="pb-4"),
         ]
+    )
+
+
+def bell() -> html.A | None:
+    """The inbox link with the unread count, counted once per page load (a full page link)."""
+    if not current_user.is_authenticated:
+        return None
+    unread = unread_count(get_session(), current_user.id)
+    badge = html.Span(
+        unread if unread < 100 else "99+",
+        className="badge rounded-pill text-bg-danger ms-1",
+        id="shell-bell-count",
+    )
+    return html.A(
+        ["提醒", badge if unread else None],
+        href="/inbox",
+        id="shell-bell",
+        title="站内提醒",
+        className="btn btn-sm btn-light ms-2 text-nowrap",
     )
 
 

@@ -35,6 +35,7 @@ PAGE_ROLES: dict[str, frozenset[Role]] = {
     "stipend": STATS,
     "compare": STATS,
     "meeting-mode": STATS,
+    "notifications": frozenset({Role.counselor}),  # 提醒记录 (SPEC §4b)
 }
 SEMESTER_PICKER = "shell-semester"
 

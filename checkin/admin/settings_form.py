@@ -12,7 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from data.inputs import as_text, clean_block, parse_choice, parse_float, parse_int
+from data.inputs import (
+    as_text,
+    clean_block,
+    parse_choice,
+    parse_clock,
+    parse_float,
+    parse_int,
+)
 from data.policy.settings import BOUNDS, DEFAULTS, PolicySettings, SettingsError, bounds_text
 
 
@@ -20,7 +27,7 @@ from data.policy.settings import BOUNDS, DEFAULTS, PolicySettings, SettingsError
 class Field:
     name: str
     label: str
-    kind: str  # int, float, bool, mode, networks, quota, factor
+    kind: str  # int, float, bool, mode, networks, quota, factor, clock
     unit: str = ""
     help: str = ""
 
@@ -114,6 +121,28 @@ GROUPS: list[tuple[str, list[Field]]] = [
             Field("kiosk_step_seconds", "平板动态码刷新间隔", "int", "秒"),
         ],
     ),
+    (
+        "提醒",
+        [
+            Field("notify_missed_signout", "漏签退提醒", "bool", "", "下班后仍可签退时提醒本人"),
+            Field(
+                "notify_missed_signout_after",
+                "漏签退提醒时间",
+                "int",
+                "分钟",
+                "班次结束后多久提醒；漏签退判定前再提醒一次",
+            ),
+            Field("notify_shift_start", "上班提醒", "bool"),
+            Field("notify_shift_start_before", "上班提醒提前", "int", "分钟"),
+            Field("notify_second_late", "迟到预警提醒", "bool", "", "再迟到 1 次将评为不合格时"),
+            Field("notify_digest", "兼辅每日汇总", "bool"),
+            Field("notify_digest_at", "每日汇总时间", "clock", "", "如 08:00"),
+            Field("notify_weekly_summary", "周总结提醒", "bool", "", "每周最后一个工作日"),
+            Field("notify_leave_decision", "请假审批结果通知", "bool"),
+            Field("notify_duty_list", "明日值班表发到团队群", "bool"),
+            Field("notify_duty_list_at", "值班表发送时间", "clock", "", "如 20:00"),
+        ],
+    ),
 ]
 MODE_LABELS = {"poster": "纸质海报", "kiosk": "平板动态码", "both": "两者都可"}
 LABELS = {f.name: f.label for _, fields in GROUPS for f in fields} | {"grade_factors": "等级系数"}
@@ -160,6 +189,10 @@ def parse(form: Any) -> tuple[PolicySettings | None, str | None]:
                 kwargs[f.name] = tuple(line.strip() for line in lines if line.strip())
             elif f.kind == "quota" and not raw:
                 kwargs[f.name] = None
+            elif f.kind == "clock":
+                if (clock := parse_clock(raw)) is None:
+                    return None, f"“{f.label}”须填写 HH:MM 格式的时间，如 08:00"
+                kwargs[f.name] = clock.strftime("%H:%M")
             else:
                 number = _number(f, raw)
                 if number is None:

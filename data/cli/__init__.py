@@ -19,6 +19,7 @@ MODULES = (
     "data.cli.imports",
     "data.cli.demo",
     "data.cli.report",
+    "data.cli.notify",
 )
 
 
@@ -35,6 +36,8 @@ def register_cli(app: Flask) -> None:
             if not getattr(command, "_in_app_context", False):
                 command.callback = with_appcontext(command.callback)
                 command.parse_args = _one_line_usage(command.parse_args)
+                for sub in getattr(command, "commands", {}).values():  # a group's commands
+                    sub.parse_args = _one_line_usage(sub.parse_args)
                 command._in_app_context = True
             app.cli.add_command(command)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.demo.activity import ActivityPhase
 from data.demo.common import CURRENT_PLAN, PREVIOUS_PLAN
+from data.demo.inbox import InboxPhase
 from data.demo.meetings import MeetingsPhase
 from data.demo.people import PeoplePhase
 from data.demo.results import ResultsPhase
@@ -95,7 +96,7 @@ def _names(usernames: Sequence[str]) -> str:
     return "、".join(usernames) if usernames else "无"
 
 
-class Builder(PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsPhase):
+class Builder(PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsPhase, InboxPhase):
     """Runs the phases in order on one random stream: people, schedule, activity, results."""
 
     def build(self) -> DemoSummary:
@@ -131,6 +132,7 @@ class Builder(PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsP
         self.meetings_and_trainings(prev, cur)
         self.session.flush()
         self.assess_previous(prev)
+        self.inbox_items()
         self.session.flush()
 
         def usernames(ids: Sequence[int]) -> tuple[str, ...]:

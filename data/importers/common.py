@@ -36,6 +36,7 @@ EVENT_COLUMNS = ("学号", "时间", "动作")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 -]{4,18}[0-9]$")
 QQ_RE = re.compile(r"^[1-9][0-9]{4,11}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ImportFileError(ValueError):

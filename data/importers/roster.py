@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from data.audit import record, snapshot
 from data.importers.common import (
+    EMAIL_RE,
     PHONE_RE,
     QQ_RE,
     ROSTER_COLUMNS,
@@ -262,6 +263,7 @@ def _parse_person(row: Row, errors: Errors) -> _Person:
     _check_pattern(row, errors, "性别", lambda v: v in GENDERS, "性别应为“男”或“女”")
     _check_pattern(row, errors, "手机", PHONE_RE.match, "手机号码格式不正确")
     _check_pattern(row, errors, "QQ", QQ_RE.match, "QQ 号应为 5–12 位数字")
+    _check_pattern(row, errors, "邮箱", EMAIL_RE.match, "邮箱格式不正确")
     hardship = None
     if row["家庭经济困难"]:
         hardship = HARDSHIP.get(row["家庭经济困难"])

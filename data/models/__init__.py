@@ -39,6 +39,7 @@ from data.models.duty import (
     ShiftVersion,
     UsedToken,
 )
+from data.models.notify import Notification, NotifyChannel
 from data.models.people import (
     Appointment,
     AppointmentEvent,
@@ -88,6 +89,8 @@ __all__ = [
     "LoginSession",
     "Meeting",
     "MeetingAttendance",
+    "Notification",
+    "NotifyChannel",
     "OverrideKind",
     "Place",
     "Presence",

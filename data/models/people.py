@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from sqlalchemy import ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -58,6 +58,8 @@ class User(Base):
     political_status: Mapped[str] = mapped_column(String(20), default="")  # sensitive
     hardship: Mapped[bool] = mapped_column(default=False)  # 家庭经济困难, counselors only
     post: Mapped[str] = mapped_column(String(50), default="")  # 岗位
+    email: Mapped[str] = mapped_column(String(120), default="")  # 邮箱 (reminders)
+    notify_opt_out: Mapped[list] = mapped_column(JSON, default=list)  # reminder kinds switched off
     # Account.
     password_hash: Mapped[str] = mapped_column(String(255), default="")
     must_change_password: Mapped[bool] = mapped_column(default=False)

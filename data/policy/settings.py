@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import math
+import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -79,7 +80,11 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "monthly_cap_hours": (0, 744),  # the hours of a 31-day month
     "grade_factors": (0, 10),  # each of the three factors
     "kiosk_step_seconds": (5, 3600),
+    "notify_missed_signout_after": (1, 1440),
+    "notify_shift_start_before": (1, 720),
 }
+CLOCK_FIELDS = ("notify_digest_at", "notify_duty_list_at")  # "HH:MM", college time
+CLOCK_TEXT = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
 GRADES = ("excellent", "qualified", "unqualified")
 
 
@@ -133,6 +138,18 @@ class PolicySettings:
     device_binding: bool = True
     kiosk_step_seconds: int = 15
     leader_can_correct: bool = False
+    # Reminders (SPEC §4b): each trigger switchable, times in college time
+    notify_missed_signout: bool = True
+    notify_missed_signout_after: int = 15  # minutes after the shift end
+    notify_shift_start: bool = False
+    notify_shift_start_before: int = 10  # minutes before the shift start
+    notify_second_late: bool = True
+    notify_digest: bool = True
+    notify_digest_at: str = "08:00"
+    notify_weekly_summary: bool = True
+    notify_leave_decision: bool = True
+    notify_duty_list: bool = False
+    notify_duty_list_at: str = "20:00"
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -187,6 +204,8 @@ def usable_value(name: str, value: Any) -> bool:
     object itself."""
     if name in BOOL_FIELDS:
         return isinstance(value, bool)
+    if name in CLOCK_FIELDS:
+        return isinstance(value, str) and CLOCK_TEXT.fullmatch(value) is not None
     if name not in BOUNDS or (name == "excellent_quota" and value is None):
         return True
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -220,6 +239,9 @@ def _validate(s: PolicySettings) -> None:
         raise SettingsError(
             f"等级系数须为优秀、合格、不合格三个 {bounds_text('grade_factors')} 之间的数"
         )
+    for name in CLOCK_FIELDS:
+        if not usable_value(name, getattr(s, name)):
+            raise SettingsError(f"{name} 须为 HH:MM 格式的时间，如 08:00")
     if s.checkin_modes not in CHECKIN_MODES:
         raise SettingsError("签到方式须为 poster、kiosk 或 both")
     for cidr in s.allowed_networks:

@@ -405,6 +405,13 @@ def test_roster_accepts_an_optional_email_column(db, team, session, tmp_path):
         )
 
 
+def test_roster_refuses_a_malformed_email(db, team, session, tmp_path):
+    rows = [[*ROSTER_COLUMNS, "邮箱"], [*roster_row("2024202", "周七"), "zhou7-at-example"]]
+    report = import_roster(session, write_table(tmp_path / "r", rows), team=team_of(session, team))
+    assert [(e.row, e.column) for e in report.errors] == [(2, "邮箱")]
+    assert "邮箱格式不正确" in report.errors[0].reason
+
+
 def test_default_appointment_day():
     semester = Semester(name="2026秋", start=date(2026, 9, 7), end=date(2027, 1, 15))
     assert default_appointment_day(semester, date(2026, 10, 8)) == date(2026, 10, 8)

@@ -1,0 +1,1 @@
+"""Reminders: channel senders (``channels``), the outbox (``outbox``) and the runner (``run``)."""
