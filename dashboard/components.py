@@ -43,8 +43,11 @@ def _linked(empty: Any, href: str) -> Any:
     return dbc.Alert(["还没有学期数据。请先", link, f"，再{then}。"], color="info")
 
 
-def page(slug: str, title: str, *body, export: bool = True, loading: bool = True) -> html.Div:
-    """The page frame: title, Excel button, and ``{slug}-body`` filled by the page's callback.
+def page(
+    slug: str, title: str, *body, export: bool = True, loading: bool = True, controls=None
+) -> html.Div:
+    """The page frame: title, Excel button, ``controls`` (filters) and ``{slug}-body`` filled
+    by the page's callback.
 
     Returns a refusal instead when the user's role may not see the page (the callbacks check
     again on the server: hiding the content is not the protection).
@@ -61,6 +64,7 @@ def page(slug: str, title: str, *body, export: bool = True, loading: bool = True
                 ],
                 className="d-flex justify-content-between align-items-center mb-3 gap-2",
             ),
+            controls,
             dcc.Loading(main, delay_show=400) if loading else main,
             *body,
         ]

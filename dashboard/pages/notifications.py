@@ -41,7 +41,7 @@ def layout(**_kwargs) -> html.Div:
         ],
         className="g-2 mb-3 no-print",
     )
-    return components.page(SLUG, "提醒记录", filters)
+    return components.page(SLUG, "提醒记录", controls=filters)
 
 
 def _dropdown(dropdown_id: str, values: tuple, labels: dict, placeholder: str) -> dcc.Dropdown:

@@ -70,16 +70,24 @@ class InboxPhase(BuilderBase):
             for number, (days, hour, read, kind, title, body) in enumerate(items):
                 day = self.today - timedelta(days=days)
                 at = local_at(day, hour, 5 * number)
+                about = day - timedelta(days=1)  # a digest reports the day before
+                # A digest keeps the key `flask notify run` would give it, so a later run
+                # does not send the same day's digest again.
+                key = (
+                    f"digest:{self.team.id}:{about.isoformat()}:inbox:{user.id}"
+                    if kind == "digest"
+                    else f"demo:{user.username}:{number}"
+                )
                 self.add(
                     Notification(
                         team_id=self.team.id,
                         user_id=user.id,
                         channel="inbox",
                         kind=kind,
-                        dedupe_key=f"demo:{user.username}:{number}",
+                        dedupe_key=key,
                         title=title
                         if kind != "digest"
-                        else f"{KIND_LABELS[kind]}（{day.month}月{day.day}日）",
+                        else f"助管{KIND_LABELS[kind]}（{about.month}月{about.day}日）",
                         body=body,
                         created_at=at,
                         status="sent",

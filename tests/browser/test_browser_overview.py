@@ -52,9 +52,14 @@ def test_semester_picker_changes_the_numbers(demo_app, browser):
         page.click("#shell-semester")
         page.locator(".Select-option, [role=option]").filter(has_not_text="学期第一").last.click()
         page.wait_for_function("u => location.href !== u", arg=url_before)
-        page.wait_for_timeout(500)
-        page.wait_for_selector(".kpi-value")
-        after = page.locator(".kpi-value").all_inner_texts()
+        # The tiles may re-render with the old semester's numbers before the new ones arrive:
+        # poll until they change (a picker that changes nothing fails after 30 s).
+        after = before
+        for _ in range(120):
+            after = page.locator(".kpi-value").all_inner_texts()
+            if after and after != before:
+                break
+            page.wait_for_timeout(250)
         assert after != before
         # A link to this URL shows the same semester.
         page2 = browser.new_page(viewport=DESKTOP)
