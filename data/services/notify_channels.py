@@ -47,6 +47,21 @@ def team_channels(session: Session, team_id: int) -> list[NotifyChannel]:
     return sorted(session.scalars(query), key=lambda c: (c.kind, c.purpose))
 
 
+def _audit(
+    session: Session,
+    actor: User,
+    action: str,
+    channel: NotifyChannel,
+    before: dict | None,
+    after: dict | None,
+    *,
+    at: datetime,
+    ip: str,
+) -> None:
+    """One audit entry about ``channel``; snapshots hold masked secrets only."""
+    audit(session, actor, action, "notify_channel", channel.id, before, after, at=at, ip=ip)
+
+
 def _snapshot(channel: NotifyChannel) -> dict[str, Any]:
     """What the audit log keeps: never a secret."""
     return {
@@ -130,17 +145,7 @@ def save(
         channel.config = _config(channel.kind, values, dict(channel.config or {}))
     session.flush()
     action = "notify_channel.add" if before is None else "notify_channel.edit"
-    audit(
-        session,
-        actor,
-        action,
-        "notify_channel",
-        channel.id,
-        before,
-        _snapshot(channel),
-        at=at,
-        ip=ip,
-    )
+    _audit(session, actor, action, channel, before, _snapshot(channel), at=at, ip=ip)
     return channel
 
 
@@ -158,17 +163,7 @@ def set_enabled(
     channel.enabled = enabled
     session.flush()
     action = "notify_channel.enable" if enabled else "notify_channel.disable"
-    audit(
-        session,
-        actor,
-        action,
-        "notify_channel",
-        channel.id,
-        before,
-        _snapshot(channel),
-        at=at,
-        ip=ip,
-    )
+    _audit(session, actor, action, channel, before, _snapshot(channel), at=at, ip=ip)
     return channel
 
 
@@ -183,14 +178,4 @@ def record_test(
 ) -> None:
     """Audit one "发送测试消息" and its outcome."""
     after = {**_snapshot(channel), "result": "成功" if error is None else error}
-    audit(
-        session,
-        actor,
-        "notify_channel.test",
-        "notify_channel",
-        channel.id,
-        None,
-        after,
-        at=at,
-        ip=ip,
-    )
+    _audit(session, actor, "notify_channel.test", channel, None, after, at=at, ip=ip)
