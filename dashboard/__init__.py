@@ -50,6 +50,8 @@ def init_dashboard(server: Flask) -> Dash:
         Output("shell-nav", "children"),
         Input("shell-url", "search"),
         Input("shell-semester", "value"),
+        # The links are re-drawn on every page change so the current page is marked.
+        Input("shell-url", "pathname"),
     )(sync_semester)
     app.callback(
         Output("shell-collapse", "is_open"),
@@ -158,7 +160,7 @@ def toggle_nav(clicks: object, is_open: object) -> bool:
     return not is_open if parse_int(clicks, 1, MAX_CLICKS) else is_open
 
 
-def sync_semester(search: object, picked: object):
+def sync_semester(search: object, picked: object, pathname: object = None):
     """Keep the picker and the URL's ?semester= in step, so a link shows the same semester."""
     session = get_session()
     semesters = semesters_for(session, current_user)
@@ -173,16 +175,56 @@ def sync_semester(search: object, picked: object):
             chosen = default_semester(semesters, local_today(now()))
     new_search = f"?semester={chosen}" if chosen is not None else ""
     user = f"{current_user.name} · {current_user.role.label}"
-    return options, chosen, new_search, user, nav_links(new_search)
+    here = pathname if isinstance(pathname, str) else ""
+    return options, chosen, new_search, user, nav_links(new_search, here)
 
 
-def nav_links(search: str) -> list:
-    """The pages this user may open, each link keeping the chosen semester."""
-    links = [
-        dbc.NavLink(page["name"], href=page["relative_path"] + search, active="exact")
-        for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order", 99))
-        if access.allowed(page.get("slug", ""))
+# Pages folded into the navbar's "更多" menu, so the bar fits one line from 1280 px up.
+MORE = ("compare", "meeting-mode", "notifications")
+
+
+def nav_pages(role: Role | None) -> list[dict]:
+    """The pages ``role`` may open in nav order; 今日值班 leads for the 团长, who runs the day."""
+    pages = [p for p in dash.page_registry.values() if access.allowed(p.get("slug", ""), role)]
+
+    def rank(page: dict) -> tuple:
+        if page.get("slug") == "today":
+            return (-1 if role is Role.leader else 0.5, 0)
+        return (page.get("order", 99), 0)
+
+    return sorted(pages, key=rank)
+
+
+def nav_links(search: str, pathname: str = "") -> list:
+    """The pages this user may open, each link keeping the chosen semester; ``pathname``'s marked."""
+    here = pathname.rstrip("/") or "/"
+    pages = nav_pages(current_user.role)
+
+    def current(page: dict) -> bool:
+        return (page["relative_path"].rstrip("/") or "/") == here
+
+    links: list = [
+        dbc.NavLink(page["name"], href=page["relative_path"] + search, active=current(page))
+        for page in pages
+        if page.get("slug") not in MORE
     ]
+    more = [page for page in pages if page.get("slug") in MORE]
+    if more:
+        items = [
+            dbc.DropdownMenuItem(p["name"], href=p["relative_path"] + search, active=current(p))
+            for p in more
+        ]
+        shown = next((p["name"] for p in more if current(p)), None)
+        menu = dbc.DropdownMenu(
+            items,
+            label=shown or "更多",
+            nav=True,
+            in_navbar=True,
+            align_end=True,
+            toggle_class_name="active" if shown else "",
+            id="shell-more",
+        )
+        links.append(menu)
     workbench = WORKBENCH.get(current_user.role)
     if workbench:
         # The management pages are Flask pages: a full page load, not a Dash route.

@@ -283,6 +283,9 @@ def table_grid(
         # ISO dates sort and filter as text the same way they read.
         if frame[column].map(lambda v: hasattr(v, "isoformat")).any():
             frame[column] = frame[column].map(lambda v: v.isoformat() if v is not None else "")
+    if row_id:
+        # AG Grid wants row ids as strings (warning #25 in the console otherwise).
+        frame[row_id] = frame[row_id].astype(str)
     numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
     columns = []
     for i, column in enumerate(frame.columns):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_login import current_user
 
 from checkin import bp
-from checkin.access import sections_for
+from checkin.access import NavEntry, nav_for, sections_for
 
 
 @bp.app_context_processor
@@ -13,4 +13,7 @@ def _admin_sections() -> dict:
     def admin_sections() -> list[tuple[str, str]]:
         return sections_for(getattr(current_user, "role", None))
 
-    return {"admin_sections": admin_sections}
+    def admin_nav() -> list[NavEntry]:
+        return nav_for(getattr(current_user, "role", None))
+
+    return {"admin_sections": admin_sections, "admin_nav": admin_nav}
