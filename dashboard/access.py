@@ -26,6 +26,7 @@ ATTENDANCE = frozenset({Role.counselor, Role.leadership, Role.leader})
 # Page slug → roles allowed. The 团长 keeps the daily attendance (第八条四); leaders read
 # statistics; the 兼辅 sees everything.
 PAGE_ROLES: dict[str, frozenset[Role]] = {
+    "today": ATTENDANCE,  # 今日值班: the 团长's board at the door
     "overview": ATTENDANCE,
     "attendance": ATTENDANCE,
     "warnings": ATTENDANCE,

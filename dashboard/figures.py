@@ -42,6 +42,20 @@ def _base(fig: go.Figure, height: int = 320) -> go.Figure:
     return fig
 
 
+WEEK_MS = 7 * 24 * 3600 * 1000
+
+
+def _week_ticks(fig: go.Figure, weeks: pd.Series) -> None:
+    """Ticks on the weeks' Mondays (Plotly's own date ticks fall on Sundays), at most 8."""
+    fig.update_xaxes(tickformat="%m-%d", title_text="周（周一）")
+    if weeks.empty:
+        return
+    first, last = min(weeks), max(weeks)
+    count = (last - first).days // 7 + 1
+    step = max(1, -(-count // 8))
+    fig.update_xaxes(tick0=str(first), dtick=WEEK_MS * step)
+
+
 def weekly_status_bars(weekly: pd.DataFrame) -> go.Figure:
     """Stacked duties per week by status; ``weekly`` has columns week, status, count."""
     fig = go.Figure()
@@ -61,7 +75,7 @@ def weekly_status_bars(weekly: pd.DataFrame) -> go.Figure:
         barmode="stack",
         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left"),
     )
-    fig.update_xaxes(tickformat="%m-%d", title_text="周（周一）")
+    _week_ticks(fig, weekly["week"])
     fig.update_yaxes(title_text="班次")
     fig = _base(fig)
     fig.update_layout(margin=dict(t=50), legend=dict(y=1.02, yanchor="bottom"))
@@ -381,6 +395,6 @@ def records_per_week_bars(weekly: pd.DataFrame) -> go.Figure:
             hovertemplate="%{x|%m-%d} 当周：%{y} 条<extra></extra>",
         )
     )
-    fig.update_xaxes(tickformat="%m-%d", title_text="周（周一）")
+    _week_ticks(fig, weekly["week"])
     fig.update_yaxes(title_text="记录条数", rangemode="tozero")
     return _base(fig, height=300)

@@ -246,22 +246,25 @@ def semester_attendance(
     *,
     settings: SettingsHistory | None = None,
     inputs: AttendanceInputs | None = None,
+    days: tuple[date, date] | None = None,
 ) -> SemesterAttendance:
     """Classify every duty of ``semester`` as of ``now`` (duties after today are left out).
 
     Each duty is judged by the per-duty settings in force at its start; ``settings`` replaces
     the stored ones (a preview of a change before it is saved). ``inputs`` is what the caller
-    already read for ``user_ids`` (the door: its read plus the event it just wrote).
+    already read for ``user_ids`` (the door: its read plus the event it just wrote). ``days``
+    (first, last) keeps to the duties of those days and reads only the records around them.
     """
     history = settings if settings is not None else team_settings_history(session, semester.team_id)
     if inputs is None and user_ids is not None and len(user_ids) == 1:
         inputs = person_inputs(session, semester, next(iter(user_ids)))  # one statement
     elif inputs is None:
-        inputs = _semester_inputs(session, semester, user_ids)
+        inputs = _semester_inputs(session, semester, user_ids, days)
     today = local_today(now)
+    first, last = days or (semester.start, semester.end)
     duties = expected_duties(
-        semester.start,
-        semester.end,
+        max(first, semester.start),
+        min(last, semester.end),
         inputs.shifts,
         inputs.overrides,
         inputs.breaks,
@@ -285,17 +288,23 @@ def semester_attendance(
         for duty in duties
     ]
     extras = classify_extra(extra, history.current, now=now, settings_for=history.for_duty)
-    outcomes.extend(o for o in extras if o.duty.day <= today)
+    outcomes.extend(o for o in extras if first <= o.duty.day <= min(today, last))
     return SemesterAttendance(semester_id=semester.id, outcomes=outcomes, settings=history.current)
 
 
 def _semester_inputs(
-    session: Session, semester: Semester, user_ids: set[int] | None
+    session: Session,
+    semester: Semester,
+    user_ids: set[int] | None,
+    days: tuple[date, date] | None = None,
 ) -> AttendanceInputs:
-    """The read model's inputs for several people (None = the whole team)."""
+    """The read model's inputs for several people (None = the whole team), or of ``days``."""
     shifts, overrides = load_schedule(session, semester, user_ids=user_ids)
-    window_start = _local_midnight_utc(semester.start)
-    window_end = _local_midnight_utc(semester.end + timedelta(days=1))
+    first, last = days or (semester.start, semester.end)
+    first, last = max(first, semester.start), min(last, semester.end)
+    window_start = _local_midnight_utc(first)
+    # A duty's sign-out may come after midnight, up to its missed window (at most a day).
+    window_end = _local_midnight_utc(min(last + timedelta(days=2), semester.end + timedelta(1)))
     event_query = select(
         CheckEvent.user_id,
         CheckEvent.duty_date,
@@ -304,12 +313,14 @@ def _semester_inputs(
         CheckEvent.action,
         CheckEvent.method,
     ).where(CheckEvent.at >= window_start, CheckEvent.at < window_end)
-    leave_query = select(LeaveRequest).where(
-        LeaveRequest.duty_date.between(semester.start, semester.end)
-    )
-    correction_query = select(DutyCorrection).where(
-        DutyCorrection.duty_date.between(semester.start, semester.end)
-    )
+    if days:  # a door event of an earlier duty (not read here) must not float onto these
+        event_query = event_query.where(
+            CheckEvent.duty_date.is_(None)
+            | (CheckEvent.duty_date >= first)
+            | (CheckEvent.method == CheckMethod.import_)
+        )
+    leave_query = select(LeaveRequest).where(LeaveRequest.duty_date.between(first, last))
+    correction_query = select(DutyCorrection).where(DutyCorrection.duty_date.between(first, last))
     if user_ids is not None:
         event_query = event_query.where(CheckEvent.user_id.in_(user_ids))
         leave_query = leave_query.where(LeaveRequest.user_id.in_(user_ids))

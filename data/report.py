@@ -59,10 +59,15 @@ class MemberReport:
     final_grade: str  # the counselor's override when there is one
     stipend: StipendResult
     estimate: bool = False  # 预估: grade and stipend are not published yet
+    # Set by data.monthly.window_report: the hours of the window's months or days only.
+    window_hours: float | None = None
 
     @property
     def hours(self) -> float:
-        return round(self.attendance.credited_minutes / 60, 2)
+        """工时(小时): the sum of the months' hours, each rounded to 0.01 h (``hours_of``)."""
+        if self.window_hours is not None:
+            return self.window_hours
+        return float(sum(credited for credited, _ in self.stipend.monthly.values()))
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,15 @@ from datetime import date
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, html
+from dash import Input, Output, State, dcc, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures
-from dashboard.tables.attendance import lateness_matrix, today_duties, weekly_statuses
+from dashboard import access, components, excel, figures, period
+from dashboard.tables.attendance import lateness_matrix, weekly_statuses
+from dashboard.tables.today import board_frame, today_board
 from data.export import attendance_frame
 from data.models import Semester
+from data.monthly import monthly_sheets, window_report
 from data.report import SemesterReport, build_report
 from data.timeutil import local_today
 from web import now
@@ -23,34 +25,69 @@ dash.register_page(
 )
 
 NO_DUTIES = "本学期还没有值班数据：请先导入名单和值班表，助管扫码签到后这里会显示考勤统计。"
-TODAY_LABELS = {**figures.STATUS_LABELS, "upcoming": "未开始", "in_progress": "值班中"}
-BADGE_COLORS = {"normal": "success", "late": "warning", "absent": "danger"}
+NO_DUTIES_IN_WINDOW = "所选时段没有已到期的值班（还没开始或没有排班），请换一个月份或日期范围。"
 GRID_NOTE = "与学期报表“考勤汇总”一致；出勤率 = 出勤 / 应值班次。点击表头排序，表头菜单可筛选。"
+MONTHLY_NOTE = "月度汇总：每人每月一行（整个学期），含迟到分钟、加班工时和合计行。"
 
 
 def layout(**_kwargs) -> html.Div:
-    return components.page(SLUG, "考勤")
+    return components.page(SLUG, "考勤", controls=period_bar())
+
+
+def period_bar() -> html.Div:
+    """The month/date filter and the 月度汇总 download beside it."""
+    monthly = html.Div(
+        [
+            dbc.Button(
+                "月度汇总",
+                id="attendance-monthly",
+                color="primary",
+                outline=True,
+                size="sm",
+                title=MONTHLY_NOTE,
+            ),
+            dcc.Download(id="attendance-monthly-download"),
+        ],
+        className="no-print mb-3",
+    )
+    return html.Div(
+        [period.period_controls(SLUG), monthly],
+        className="d-flex flex-wrap justify-content-between align-items-start column-gap-3",
+    )
+
+
+period.register(SLUG)
 
 
 @access.page_callback(
     SLUG,
     Output("attendance-body", "children"),
     Input("shell-semester", "value"),
+    Input("attendance-month", "value"),
+    Input("attendance-range", "start_date"),
+    Input("attendance-range", "end_date"),
     empty=components.NO_SEMESTER,
 )
-def render_attendance(session: Session, semester: Semester):
+def render_attendance(session: Session, semester: Semester, month=None, start=None, end=None):
     moment = now()
-    report = build_report(session, semester, moment)
-    header = components.semester_line(semester, "统计截至今天")
-    if not report.attendance.outcomes:
+    full = build_report(session, semester, moment)
+    window = period.period_window(semester, month, start, end)
+    # Figures and the table count the duties whose day lies in the chosen period.
+    report = window_report(full, *window)
+    header = components.semester_line(
+        semester, f"统计范围：{period.window_text(semester, window)}，截至今天"
+    )
+    if not full.attendance.outcomes:
         return components.empty_state(header, NO_DUTIES)
+    if not report.attendance.outcomes:
+        return components.empty_state(header, NO_DUTIES_IN_WINDOW)
     today = local_today(moment)
     return html.Div(
         [
             header,
+            today_link(semester, today),
             dbc.Row([dbc.Col(weekly_card(report), lg=7), dbc.Col(lateness_card(report), lg=5)]),
             components.card("每位助管的考勤汇总", attendance_grid(report), GRID_NOTE),
-            components.card(f"今天的值班（{today:%m月%d日}）", today_list(session, report, today)),
         ]
     )
 
@@ -88,45 +125,18 @@ def attendance_grid(report: SemesterReport):
     )
 
 
-def today_list(session: Session, report: SemesterReport, today: date) -> html.Div | dbc.Alert:
-    """Who is on duty today and whether they have signed in (from the engine's outcomes)."""
-    if not report.semester.start <= today <= report.semester.end:
-        return dbc.Alert("今天不在所选学期内。", color="light", className="mb-0")
-    frame = today_duties(session, report, today)
-    if frame.empty:
-        return dbc.Alert(
-            "今天没有值班安排（休息日、节假日或未排班）。", color="light", className="mb-0"
-        )
-    items = [today_item(row) for row in frame.itertuples(index=False)]
-    return dbc.ListGroup(items, id="attendance-today", flush=True)
-
-
-def today_item(row) -> dbc.ListGroupItem:
-    """One duty of today: shift, who, where; signed in or not, its status, a late mark."""
-    signed = row.已签到 == "是"
-    badges = [
-        dbc.Badge(
-            f"已签到 {row.签到时间}" if signed else "未签到",
-            color="primary" if signed else "light",
-            text_color=None if signed else "dark",
-            className="me-1",
-        ),
-        dbc.Badge(
-            TODAY_LABELS.get(row.status, row.status),
-            color=BADGE_COLORS.get(row.status, "secondary"),
-        ),
-    ]
-    if row.迟到 and row.status != "late":
-        badges.append(dbc.Badge(row.迟到, color="warning", className="ms-1"))
-    who = [
-        html.Span(row.班次, className="fw-semibold me-2"),
-        html.Span(f"{row.姓名}（{row.学号}）", className="me-2"),
-        html.Span(row.岗位, className="text-secondary small"),
-    ]
-    return dbc.ListGroupItem(
-        [html.Div(who), html.Div(badges, className="text-nowrap")],
-        className="d-flex justify-content-between align-items-center flex-wrap gap-1",
+def today_link(semester: Semester, today: date) -> html.P:
+    """One line to 今日值班, where today's duties show their live states."""
+    running = semester.start <= today <= semester.end
+    text = (
+        f"今天（{today.month}月{today.day}日）的值班和实时签到状态见 "
+        if running
+        else "今天不在所选学期内；当前学期今天的值班见 "
     )
+    link = dcc.Link(
+        "今日值班 ›", href="/dashboard/today", id="attendance-today-link", className="text-nowrap"
+    )
+    return html.P([text, link], className="mb-3 no-print")
 
 
 @access.page_callback(
@@ -134,14 +144,34 @@ def today_item(row) -> dbc.ListGroupItem:
     Output("attendance-download", "data"),
     Input("attendance-excel", "n_clicks"),
     State("shell-semester", "value"),
+    State("attendance-month", "value"),
+    State("attendance-range", "start_date"),
+    State("attendance-range", "end_date"),
     prevent_initial_call=True,
     empty=dash.no_update,
 )
-def export_attendance(session: Session, semester: Semester, _clicks: int | None):
+def export_attendance(
+    session: Session, semester: Semester, _clicks: int | None, month=None, start=None, end=None
+):
     moment = now()
     report = build_report(session, semester, moment)
-    table = attendance_frame(report).drop(columns="user_id")
-    today = today_duties(session, report, local_today(moment))
-    today = today.assign(状态=today["status"].map(lambda s: TODAY_LABELS.get(s, s)))
-    sheets = {"考勤汇总": table, "今日值班": today.drop(columns="status")}
+    window = period.period_window(semester, month, start, end)
+    table = attendance_frame(window_report(report, *window)).drop(columns="user_id")
+    # The same states as the 今日值班 board (of the team's running semester).
+    board = today_board(session, semester.team_id, moment)
+    sheets = {"考勤汇总": table, "今日值班": board_frame(board)}
     return excel.send_workbook(sheets, f"考勤-{semester.name}.xlsx")
+
+
+@access.page_callback(
+    SLUG,
+    Output("attendance-monthly-download", "data"),
+    Input("attendance-monthly", "n_clicks"),
+    State("shell-semester", "value"),
+    prevent_initial_call=True,
+    empty=dash.no_update,
+)
+def export_monthly(session: Session, semester: Semester, _clicks: int | None):
+    """月度汇总 of the whole semester: one row per person and month, with a 合计 row."""
+    report = build_report(session, semester, now())
+    return excel.send_workbook(monthly_sheets(report), f"月度汇总-{semester.name}.xlsx")

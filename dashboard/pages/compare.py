@@ -5,12 +5,21 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import Input, Output, State, html
+from dash import Input, Output, State, dcc, html
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures
-from dashboard.tables.compare import SemesterStats, compare_frame, compare_stats
+from dashboard import access, components, figures
+from dashboard.tables.compare import (
+    FULL,
+    SAME,
+    SCOPES,
+    SemesterStats,
+    compare_frame,
+    compare_stats,
+    compare_workbook,
+)
+from data.inputs import parse_choice
 from data.models import Semester
 from web import now
 
@@ -23,35 +32,51 @@ NO_DATA = "还没有有数据的学期：助管聘任并开始值班后，这里
 TABLE_NOTE = (
     "进行中的学期按截至今天的数据统计；考核结果发布前，等级为预估，“不合格”一列是不合格风险人数。"
 )
+SAME_NOTE = (
+    "同期：进行中的学期在第 {week} 周，其他学期也只统计到各自第 {week} 周末，"
+    "人均工时、人均迟到才可比。切换到“全学期”查看各学期的全部数据。"
+)
+NO_RUNNING = "目前没有进行中的学期，各学期按全学期统计。"
+SCOPE_OPTIONS = [
+    {"label": "同期对比", "value": SAME},
+    {"label": "全学期", "value": FULL},
+]
 
 
 def layout(**_kwargs) -> html.Div:
-    return components.page(SLUG, "学期对比")
+    controls = dbc.RadioItems(
+        id="compare-scope",
+        options=SCOPE_OPTIONS,
+        value=SAME,
+        inline=True,
+        className="mb-2 no-print",
+    )
+    return components.page(SLUG, "学期对比", controls=controls)
 
 
 def chart(title: str, graph_id: str, figure) -> dbc.Col:
     return dbc.Col(components.card(title, components.graph(graph_id, figure)), xs=12, lg=6)
 
 
-def _state(stats: SemesterStats) -> str:
-    """Axis label suffix: a running term, or a finished one whose grades are not published."""
-    if not stats.assessed:
-        return "（进行中）"
-    return "（预估）" if stats.estimate else ""
+def _scope(value: object) -> str:
+    # A tampered or missing value falls back to the default view, never an error.
+    return parse_choice(value, SCOPES) or SAME
 
 
 @access.page_callback(
     SLUG,
     Output("compare-body", "children"),
     Input("shell-semester", "value"),
+    Input("compare-scope", "value"),
     empty=components.NO_SEMESTER_ROSTER,
 )
-def render_compare(session: Session, semester: Semester):
-    stats = [s for s in compare_stats(session, semester, now()) if s.assistants]
-    scope = f"对比范围：{semester.team.name} 的全部学期"
+def render_compare(session: Session, semester: Semester, scope: object = SAME):
+    scope = _scope(scope)
+    stats = [s for s in compare_stats(session, semester, now(), scope=scope) if s.assistants]
+    scope_text = f"对比范围：{semester.team.name} 的全部学期"
     if current_user.team_id is None:
-        scope += "（在上方切换学期即可查看其他团队）"
-    header = html.P(scope, className="text-secondary")
+        scope_text += "（在上方切换学期即可查看其他团队）"
+    header = html.P(scope_text, className="text-secondary")
     if not stats:
         return components.empty_state(header, NO_DATA)
     note = (
@@ -59,11 +84,23 @@ def render_compare(session: Session, semester: Semester):
         if len(stats) == 1
         else None
     )
-    return html.Div([header, note, charts(stats), summary_card(stats)])
+    return html.Div([header, note, scope_note(stats, scope), charts(stats), summary_card(stats)])
+
+
+def scope_note(stats: list[SemesterStats], scope: str) -> html.P | None:
+    """Say what the numbers cover: 同期 up to week N, or why the whole terms are shown."""
+    point = next((s.point for s in stats if s.point), "")
+    if point:
+        week = point.removeprefix("第").split("周")[0]
+        return html.P(SAME_NOTE.format(week=week), id="compare-scope-note", className="small")
+    if scope == SAME:
+        return html.P(NO_RUNNING, id="compare-scope-note", className="small text-secondary")
+    return None
 
 
 def summary_card(stats: list[SemesterStats]) -> dbc.Card:
-    grid = figures.data_grid("compare-grid", compare_frame(stats), height=None, pinned=1)
+    # table_grid shows 出勤率 as a percentage (99.4%); the value stays a number for sorting.
+    grid = figures.table_grid("compare-grid", compare_frame(stats), percent=("出勤率",), pinned=1)
     note = html.P(TABLE_NOTE, className="small text-secondary")
     return dbc.Card(
         dbc.CardBody([html.H2("各学期汇总", className="h6"), note, grid]),
@@ -73,7 +110,7 @@ def summary_card(stats: list[SemesterStats]) -> dbc.Card:
 
 def charts(stats: list[SemesterStats]) -> dbc.Row:
     """Rate, lates and hours per assistant, and the grades, one point per semester."""
-    names = [s.name + _state(s) for s in stats]
+    names = [s.label for s in stats]
     history = [
         (name, grade, count, s.estimate)
         for name, s in zip(names, stats, strict=True)
@@ -103,10 +140,13 @@ def charts(stats: list[SemesterStats]) -> dbc.Row:
     Output("compare-download", "data"),
     Input("compare-excel", "n_clicks"),
     State("shell-semester", "value"),
+    State("compare-scope", "value"),
     prevent_initial_call=True,
     empty=dash.no_update,
 )
-def export_compare(session: Session, semester: Semester, _clicks: int | None):
-    stats = [s for s in compare_stats(session, semester, now()) if s.assistants]
-    frame = compare_frame(stats)
-    return excel.send_workbook({"学期对比": frame}, f"{semester.team.name}-学期对比.xlsx")
+def export_compare(session: Session, semester: Semester, _clicks: object, scope: object = SAME):
+    stats = [
+        s for s in compare_stats(session, semester, now(), scope=_scope(scope)) if s.assistants
+    ]
+    content = compare_workbook(compare_frame(stats))
+    return dcc.send_bytes(content, f"{semester.team.name}-学期对比.xlsx")

@@ -1,4 +1,8 @@
-"""会议模式: the semester as a printable presentation, one page per topic (SPEC §5)."""
+"""会议模式: the semester as full-screen slides for a projector, one slide per printed page.
+
+One KPI group, figure or table per slide (SPEC §5); dashboard/slides.py builds them, and
+assets/slides.css + slides.js scale, step through and print them.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from decimal import Decimal
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, clientside_callback, dcc, html
+from dash import Input, Output, clientside_callback, html
 from sqlalchemy.orm import Session
 
 from dashboard import access, components, figures
+from dashboard.slides import ITEMS, ROWS, Slide, chunks, deck, graph, kpis, paged, table, text, tile
 from dashboard.tables.assessment import (
     estimate_note,
     grade_counts,
@@ -30,36 +35,33 @@ dash.register_page(
     __name__, path="/meeting", name="会议模式", title="会议模式 · 助管通", order=8, slug=SLUG
 )
 
-# Static images print reliably; the mode bar and hover are of no use on paper or a projector.
-GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": True}
-TOP = 8  # rows in the "most lates" / "lowest record rate" tables: one printed page
-
 
 def layout(**_kwargs) -> html.Div:
     if not access.allowed(SLUG):
         return dbc.Alert("无权查看此页面。", color="danger")
+    return html.Div([toolbar(), html.Div(id="meeting-mode-body")], className="meeting-mode")
+
+
+def toolbar() -> html.Div:
+    """Counter, paging, 全屏, print and the workbook: small, never printed, wraps on a phone."""
+    button = dict(color="light", size="sm", className="border")
     return html.Div(
         [
-            html.Div(
-                html.Div(
-                    [
-                        html.H1("会议模式", className="h3 mb-0 me-auto"),
-                        dbc.Button("打印 / 导出 PDF", id="meeting-mode-print", color="primary"),
-                        html.A(
-                            "下载学期报表（Excel）",
-                            id="meeting-mode-xlsx",
-                            href="",
-                            className="btn btn-outline-secondary",
-                        ),
-                    ],
-                    # d-flex is !important too: hide a wrapper so .no-print wins when printing.
-                    className="d-flex flex-wrap align-items-center gap-2 mb-3",
-                ),
-                className="no-print",
+            html.H1("会议模式", className="slides-toolbar-title"),
+            html.Span("", id="meeting-mode-counter", className="slides-counter"),
+            dbc.Button("‹", id="meeting-mode-prev", title="上一页（←）", **button),
+            dbc.Button("›", id="meeting-mode-next", title="下一页（→ 或空格）", **button),
+            dbc.Button("全屏", id="meeting-mode-fullscreen", title="全屏（Esc 退出）", **button),
+            dbc.Button("打印 / 导出 PDF", id="meeting-mode-print", color="primary", size="sm"),
+            html.A(
+                "下载学期报表（Excel）",
+                id="meeting-mode-xlsx",
+                href="",
+                className="btn btn-sm btn-outline-secondary bg-white",
             ),
-            html.Div(id="meeting-mode-body"),
+            html.A("退出", id="meeting-mode-exit", href="/dashboard/", className="btn btn-sm"),
         ],
-        className="meeting-mode",
+        className="slides-toolbar no-print",
     )
 
 
@@ -72,240 +74,190 @@ clientside_callback(
 )
 
 
-def section(title: str, *children, section_id: str) -> html.Section:
-    """One topic, one printed page."""
-    return html.Section(
-        [html.H2(title, className="meeting-mode-title"), *children],
-        id=f"meeting-mode-section-{section_id}",
-        className="meeting-mode-section",
-        style={"breakAfter": "page"},
-    )
-
-
-def big(label: str, value: str, note: str = "", unit: str = "") -> dbc.Col:
-    # The unit is set small so a long number does not wrap its unit onto a line of its own.
-    return dbc.Col(
-        html.Div(
-            [
-                html.Div(label, className="meeting-mode-label"),
-                html.Div(
-                    [value, html.Span(unit, className="meeting-mode-unit")],
-                    className="meeting-mode-value",
-                ),
-                html.Div(note, className="meeting-mode-note"),
-            ],
-            className="meeting-mode-kpi",
-        ),
-        xs=6,
-        md=3,
-        className="mb-3",
-    )
-
-
-def table(header: list[str], rows: list[list]) -> dbc.Table:
-    # A plain table, not a grid: it prints completely, without scrollbars or virtual rows.
-    return dbc.Table(
-        [
-            html.Thead(html.Tr([html.Th(h) for h in header])),
-            html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows]),
-        ],
-        bordered=True,
-        striped=True,
-        className="meeting-mode-table",
-    )
-
-
-def graph(graph_id: str, figure) -> dcc.Graph:
-    return dcc.Graph(id=f"meeting-mode-{graph_id}", figure=figure, config=GRAPH_CONFIG)
-
-
 @access.page_callback(
     SLUG,
     Output("meeting-mode-body", "children"),
     Output("meeting-mode-xlsx", "href"),
+    Output("meeting-mode-exit", "href"),
     Input("shell-semester", "value"),
-    empty=(components.NO_SEMESTER_ROSTER, ""),
+    empty=(components.NO_SEMESTER_ROSTER, "", "/dashboard/"),
 )
 def render_meeting_mode(session: Session, semester: Semester):
     href = f"/dashboard/report.xlsx?semester={semester.id}"
+    exit_href = f"/dashboard/?semester={semester.id}"
     moment = now()
     report = build_report(session, semester, moment)
     if not report.members:
-        return dbc.Alert(
-            f"{semester.name}还没有聘任的助管和值班数据，暂时没有可汇报的内容。", color="info"
-        ), href
-    sections = [
-        overview_section(report, moment),
-        attendance_section(report),
-        warnings_section(report),
-        records_section(report),
-        meetings_section(report),
-        assessment_section(report, stored_assessments(session, semester.id)),
-        stipend_section(report),
+        message = f"{semester.name}还没有聘任的助管和值班数据，暂时没有可汇报的内容。"
+        return dbc.Alert(message, color="info", className="m-3"), href, exit_href
+    slides = [
+        overview_slide(report, moment),
+        *attendance_slides(report),
+        *warnings_slides(report),
+        *records_slides(report),
+        *meetings_slides(report),
+        *assessment_slides(report, stored_assessments(session, semester.id)),
+        stipend_slide(report),
     ]
-    return html.Div(sections), href
+    return deck(slides, f"{semester.team.name} · {semester.name}"), href, exit_href
 
 
-def overview_section(report: SemesterReport, moment) -> html.Section:
+def overview_slide(report: SemesterReport, moment) -> Slide:
     semester = report.semester
     total = report.attendance.total()
     rate = f"{total.attended / total.expected:.1%}" if total.expected else "—"
     progress = report.meeting_progress
     as_of = "学期已结束" if report.assessed else f"截至 {local_today(moment)}"
-    return section(
-        f"{semester.name} 助管工作汇报",
-        html.P(
-            f"{semester.team.name} · {semester.start} 至 {semester.end} · {as_of}",
-            className="meeting-mode-subtitle",
-        ),
-        dbc.Row(
-            [
-                big("在岗助管", f"{len(report.members)}", unit="人"),
-                big("应值班次", str(total.expected)),
-                big("出勤率", rate, f"出勤 {total.attended} 次"),
-                big("迟到", f"{total.late}", unit="次"),
-                big("缺勤", f"{total.absent}", unit="次"),
-                big("总工时", f"{total.credited_minutes / 60:.0f}", unit="小时"),
-                big("工作记录", f"{sum(m.records for m in report.members)}", unit="条"),
-                big("例会", f"{progress.held}/{progress.required}"),
-            ]
-        ),
-        section_id="overview",
-    )
+    tiles = [
+        tile("在岗助管", f"{len(report.members)}", unit="人"),
+        tile("应值班次", str(total.expected)),
+        tile("出勤率", rate, f"出勤 {total.attended} 次"),
+        tile("迟到", f"{total.late}", unit="次"),
+        tile("缺勤", f"{total.absent}", unit="次"),
+        tile("总工时", f"{total.credited_minutes / 60:.0f}", unit="小时"),
+        tile("工作记录", f"{sum(m.records for m in report.members)}", unit="条"),
+        tile("例会", f"{progress.held}/{progress.required}"),
+    ]
+    subtitle = f"{semester.team.name} · {semester.start} 至 {semester.end} · {as_of}"
+    return Slide(f"{semester.name} 助管工作汇报", [kpis(tiles)], "overview", subtitle)
 
 
-def attendance_section(report: SemesterReport) -> html.Section:
+def attendance_slides(report: SemesterReport) -> list[Slide]:
     total = report.attendance.total()
+    rate = f"{total.attended / total.expected:.1%}" if total.expected else "—"
+    numbers = Slide(
+        "考勤",
+        [
+            kpis(
+                [
+                    tile("出勤率", rate, f"应值班 {total.expected} 次"),
+                    tile("出勤", str(total.attended), unit="次"),
+                    tile("迟到", str(total.late), unit="次"),
+                    tile("缺勤", str(total.absent), unit="次"),
+                    tile("请假", str(total.leave), unit="次"),
+                    tile("早退", str(total.early), unit="次"),
+                    tile("漏签退", str(total.missed_sign_out), unit="次"),
+                ]
+            )
+        ],
+        "attendance",
+    )
+    weekly = figures.weekly_status_bars(weekly_statuses(report.attendance.outcomes))
+    chart = Slide("考勤 · 每周班次", [graph("weekly", weekly)], "attendance-weekly")
     most = sorted(
         (m for m in report.members if m.attendance.late or m.attendance.absent),
         key=lambda m: (-m.attendance.late, -m.attendance.absent, m.username),
-    )[:TOP]
+    )[:ROWS]
     rows = [
         [m.name, m.attendance.late, m.attendance.absent, m.attendance.missed_sign_out] for m in most
     ]
-    return section(
-        "考勤",
-        dbc.Row(
-            [
-                big("出勤", str(total.attended)),
-                big("请假", str(total.leave)),
-                big("早退", str(total.early)),
-                big("漏签退", str(total.missed_sign_out)),
-            ]
-        ),
-        graph(
-            "weekly",
-            figures.weekly_status_bars(weekly_statuses(report.attendance.outcomes)),
-        ),
-        html.H3("迟到、缺勤较多的助管", className="meeting-mode-subtitle mt-3"),
-        table(["姓名", "迟到", "缺勤", "漏签退"], rows)
-        if rows
-        else html.P("本学期没有迟到和缺勤。"),
-        section_id="attendance",
+    body = (
+        table(["姓名", "迟到", "缺勤", "漏签退"], rows) if rows else text("本学期没有迟到和缺勤。")
     )
+    top = Slide("迟到、缺勤较多的助管", [body], "attendance-top")
+    return [numbers, chart, top]
 
 
-def warnings_section(report: SemesterReport) -> html.Section:
+def warnings_slides(report: SemesterReport) -> list[Slide]:
     counts = warning_counts(report)
     critical = [m for m in report.members if m.warning.level == "critical"]
     if not critical:
-        listing = html.P("没有达到不合格风险的助管。")
+        line = text("没有达到不合格风险的助管。", "meeting-mode-critical")
     elif report.estimate:
         # A meeting is no place to name people as failing before the counselor publishes.
-        listing = html.P(
+        line = text(
             f"不合格风险 {len(critical)} 人（考核发布前不在会上点名，名单见预警页）",
-            id="meeting-mode-critical",
+            "meeting-mode-critical",
         )
     else:
-        listing = html.Ul(
-            [html.Li(f"{m.name}：{'；'.join(m.warning.reasons)}") for m in critical],
-            id="meeting-mode-critical",
-        )
-    return section(
+        line = text(f"不合格风险 {len(critical)} 人，名单见后页。", "meeting-mode-critical")
+    numbers = Slide(
         "预警",
-        dbc.Row([big(label, f"{count}", unit="人") for label, count in counts.items()]),
-        graph("warnings", figures.warning_level_bars(counts)),
-        html.H3("不合格风险", className="meeting-mode-subtitle mt-3"),
-        listing,
-        section_id="warnings",
+        [kpis([tile(label, f"{count}", unit="人") for label, count in counts.items()]), line],
+        "warnings",
     )
+    chart = Slide(
+        "预警 · 各级人数", [graph("warnings", figures.warning_level_bars(counts))], "warnings-chart"
+    )
+    if report.estimate or not critical:
+        return [numbers, chart]
+    items = [f"{m.name}：{'；'.join(m.warning.reasons)}" for m in critical]
+    listing = paged("不合格风险", chunks(items, ITEMS), "warnings-list", _bullets)
+    return [numbers, chart, *listing]
 
 
-def records_section(report: SemesterReport) -> html.Section:
+def _bullets(items: list[str]) -> list:
+    return [html.Ul([html.Li(item) for item in items], className="slide-list")]
+
+
+def records_slides(report: SemesterReport) -> list[Slide]:
     members = report.members
     mean_rate = sum(m.record_rate for m in members) / len(members)
-    weekly = sum(m.weekly_summaries for m in members)
-    missing = sum(m.weeks_without_summary for m in members)
-    lowest = sorted(members, key=lambda m: (m.record_rate, m.username))[:TOP]
-    return section(
-        "工作记录",
-        dbc.Row(
-            [
-                big("工作记录", f"{sum(m.records for m in members)}", unit="条"),
-                big("平均记录率", f"{mean_rate:.0%}", "有记录的班次 / 值班班次"),
-                big("周总结", f"{weekly}", unit="份"),
-                big("缺周总结", f"{missing}", unit="人周"),
-            ]
+    tiles = [
+        tile("工作记录", f"{sum(m.records for m in members)}", unit="条"),
+        tile("平均记录率", f"{mean_rate:.0%}", "有记录的班次 / 值班班次"),
+        tile("周总结", f"{sum(m.weekly_summaries for m in members)}", unit="份"),
+        tile("缺周总结", f"{sum(m.weeks_without_summary for m in members)}", unit="人周"),
+    ]
+    lowest = sorted(members, key=lambda m: (m.record_rate, m.username))[:ROWS]
+    rows = [[m.name, m.records, f"{m.record_rate:.0%}", m.weekly_summaries] for m in lowest]
+    return [
+        Slide("工作记录", [kpis(tiles)], "records"),
+        Slide(
+            "记录率最低的助管",
+            [table(["姓名", "记录条数", "记录率", "周总结"], rows)],
+            "records-lowest",
         ),
-        html.H3("记录率最低的助管", className="meeting-mode-subtitle mt-3"),
-        table(
-            ["姓名", "记录条数", "记录率", "周总结"],
-            [[m.name, m.records, f"{m.record_rate:.0%}", m.weekly_summaries] for m in lowest],
-        ),
-        section_id="records",
-    )
+    ]
 
 
-def meetings_section(report: SemesterReport) -> html.Section:
+def meetings_slides(report: SemesterReport) -> list[Slide]:
     progress = report.meeting_progress
     note = (
         f"缺会议记录 {progress.missing_minutes} 次"
         if progress.missing_minutes
         else "每学期至少 2 次"
     )
+    held = [x for x in report.meetings if x.held_on <= local_today(report.as_of)]
+    tiles = [
+        tile("已开例会", f"{progress.held}/{progress.required}", note),
+        tile("出席", f"{sum(x.present for x in held)}", unit="人次"),
+        tile("缺席", f"{sum(x.absent for x in held)}", unit="人次"),
+    ]
+    numbers = Slide("例会", [kpis(tiles)], "meetings")
     rows = [
         [str(x.held_on), x.topic, x.present, x.excused, x.absent, "有" if x.has_minutes else "缺"]
         for x in report.meetings
     ]
-    return section(
-        "例会",
-        dbc.Row([big("已开例会", f"{progress.held}/{progress.required}", note)]),
-        table(["日期", "主题", "出席", "请假", "缺席", "会议记录"], rows)
-        if rows
-        else html.P("本学期还没有安排例会。"),
-        section_id="meetings",
-    )
+    if not rows:
+        return [Slide("例会", [kpis(tiles), text("本学期还没有安排例会。")], "meetings")]
+    header = ["日期", "主题", "出席", "请假", "缺席", "会议记录"]
+    listing = paged("例会记录", chunks(rows, ROWS), "meetings-list", lambda p: [table(header, p)])
+    return [numbers, *listing]
 
 
-def assessment_section(report: SemesterReport, stored) -> html.Section:
+def assessment_slides(report: SemesterReport, stored) -> list[Slide]:
     counts = grade_counts(report)
+    tiles = kpis([tile(label, f"{count}", unit="人") for label, count in counts.items()])
+    chart_title = "考核 · 等级分布" + ("（预估）" if report.estimate else "")
+    chart = Slide(
+        chart_title, [graph("grades", figures.grade_bars(counts, report.estimate))], "grades"
+    )
     if report.estimate:
         # Counts only until publication (SPEC §3 Assessment): an estimate names nobody.
-        return section(
-            "考核（预估）",
-            dbc.Alert(estimate_note(report), color="warning", className="meeting-mode-banner"),
-            dbc.Row([big(label, f"{count}", unit="人") for label, count in counts.items()]),
-            graph("grades", figures.grade_bars(counts, True)),
-            html.H3("不合格风险", className="meeting-mode-subtitle mt-3"),
-            html.P(risk_count_text(report), id="meeting-mode-risks"),
-            section_id="assessment",
-        )
+        banner = html.Div(estimate_note(report), className="slide-banner")
+        risks = text(risk_count_text(report), "meeting-mode-risks")
+        return [Slide("考核（预估）", [banner, tiles, risks], "assessment"), chart]
     failing = [m for m in report.members if m.final_grade == "unqualified"]
     reasons = unqualified_reasons(report, stored)
-    return section(
-        "考核",
-        None,
-        dbc.Row([big(label, f"{count}", unit="人") for label, count in counts.items()]),
-        graph("grades", figures.grade_bars(counts, False)),
-        html.H3("不合格及原因", className="meeting-mode-subtitle mt-3"),
-        html.Ul([html.Li(f"{m.name}：{r}") for m, r in zip(failing, reasons, strict=True)])
-        if failing
-        else html.P("没有不合格的助管。"),
-        section_id="assessment",
-    )
+    numbers = Slide("考核", [tiles], "assessment")
+    if not failing:
+        return [numbers, chart, Slide("不合格及原因", [text("没有不合格的助管。")], "failing")]
+    items = [f"{m.name}：{r}" for m, r in zip(failing, reasons, strict=True)]
+    return [numbers, chart, *paged("不合格及原因", chunks(items, ITEMS), "failing", _bullets)]
 
 
-def stipend_section(report: SemesterReport) -> html.Section:
+def stipend_slide(report: SemesterReport) -> Slide:
     by_grade: dict[str, list] = defaultdict(lambda: [0, Decimal("0"), Decimal("0")])
     for m in report.members:
         row = by_grade[grade_label(m.final_grade)]
@@ -319,15 +271,13 @@ def stipend_section(report: SemesterReport) -> html.Section:
         for label in ("优秀", "合格", "不合格")
         if label in by_grade
     ]
-    return section(
+    tiles = [
+        tile("计入工时", f"{hours:.0f}", unit="小时"),
+        tile("补贴总额", f"{amount:,.0f}", unit="元"),
+        tile("嘉奖", f"{sum(m.stipend.bonus for m in report.members):,.0f}", unit="元"),
+    ]
+    return Slide(
         "补贴" + ("（预估）" if report.estimate else ""),
-        dbc.Row(
-            [
-                big("计入工时", f"{hours:.0f}", unit="小时"),
-                big("补贴总额", f"{amount:,.0f}", unit="元"),
-                big("嘉奖", f"{sum(m.stipend.bonus for m in report.members):,.0f}", unit="元"),
-            ]
-        ),
-        table(["等级", "人数", "工时(小时)", "金额(元)"], rows),
-        section_id="stipend",
+        [kpis(tiles), table(["等级", "人数", "工时(小时)", "金额(元)"], rows)],
+        "stipend",
     )

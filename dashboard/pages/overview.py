@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, html
+from dash import Input, Output, dcc, html
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from dashboard import access, components, figures
 from dashboard.tables.attendance import sign_in_count, weekly_statuses
-from data.models import Semester
+from dashboard.tables.today import Board, today_board
+from data.models import Role, Semester
 from data.report import SemesterReport, build_report
 from web import now
 
@@ -36,7 +38,38 @@ def render_overview(session: Session, semester: Semester):
     if report.attendance.total().expected == 0 and not report.members:
         return components.empty_state(header, NO_DUTIES)
     cards = kpi_cards(report, sign_in_count(session, semester, moment))
-    return html.Div([header, cards, trend_card(report)])
+    parts = [header, cards, trend_card(report)]
+    if current_user.role is Role.counselor:
+        # The 兼辅 sees today's red rows here; the 团长 has the board first in the nav.
+        parts.insert(1, today_card(today_board(session, semester.team_id, moment)))
+    return html.Div(parts)
+
+
+RED_SHOWN = 12  # red names on the card; the board lists them all
+
+
+def today_card(board: Board) -> dbc.Card:
+    """今日值班 in one card: counts per state and who needs attention, linking to the board."""
+    link = dcc.Link("打开今日值班 ›", href="/dashboard/today", className="small")
+    head = html.Div(
+        [html.H2("今日值班", className="h6 mb-0"), link],
+        className="d-flex justify-content-between align-items-baseline mb-2",
+    )
+    if not board.rows:
+        body = html.P("今天没有值班安排。", className="mb-0 text-secondary")
+    else:
+        c = board.counts
+        line = f"应到 {c.expected} · 已签到 {c.signed_in} · 迟到 {c.late} · 未到 {c.missing}"
+        line += f" · 请假 {c.leave}" + (f" · 加班 {c.extra}" if c.extra else "")
+        red = [
+            html.Span(f"{r.name} {r.state.label}", className="badge text-bg-danger me-1 mb-1")
+            for r in board.red[:RED_SHOWN]
+        ]
+        more = len(board.red) - RED_SHOWN
+        if more > 0:
+            red.append(html.Span(f"等 {len(board.red)} 人", className="small text-secondary"))
+        body = html.Div([html.P(line, className="mb-2"), html.Div(red or "目前没有需要处理的。")])
+    return dbc.Card(dbc.CardBody([head, body]), className="shadow-sm mb-3", id="overview-today")
 
 
 def kpi_cards(report: SemesterReport, sign_ins: int) -> dbc.Row:

@@ -8,14 +8,21 @@ from decimal import Decimal
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Input, Output, State, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures
+from dashboard import access, components, excel, figures, period
 from dashboard.tables.assessment import estimate_note
-from dashboard.tables.stipend import stipend_monthly, stipend_statuses
+from dashboard.tables.stipend import (
+    stipend_by_month,
+    stipend_monthly,
+    stipend_statuses,
+    window_months,
+)
 from data.export import stipend_frame
 from data.models import Semester
+from data.monthly import month_label
 from data.report import SemesterReport, build_report
 from web import now
 
@@ -27,32 +34,62 @@ dash.register_page(
 NO_MEMBERS = "本学期还没有聘任的助管，暂无补贴。助管值班后这里会按工时计算补贴。"
 
 
+MONTH_NOTE = "每人每月的工时；超过每月上限的部分不计入补贴。选日期范围时按其涉及的整月显示。"
+
+
 def layout(**_kwargs) -> html.Div:
-    return components.page(SLUG, "补贴")
+    return components.page(SLUG, "补贴", controls=period.period_controls(SLUG))
+
+
+period.register(SLUG)
 
 
 @access.page_callback(
     SLUG,
     Output("stipend-body", "children"),
     Input("shell-semester", "value"),
+    Input("stipend-month", "value"),
+    Input("stipend-range", "start_date"),
+    Input("stipend-range", "end_date"),
     empty=components.NO_SEMESTER_ROSTER,
 )
-def render_stipend(session: Session, semester: Semester):
+def render_stipend(session: Session, semester: Semester, month=None, start=None, end=None):
     report = build_report(session, semester, now())
-    header = components.semester_line(semester)
+    window = period.period_window(semester, month, start, end)
+    months = window_months(report, window)
+    shown = "、".join(month_label(m) for m in months) if months else period.WHOLE_LABEL
+    whole = window == (semester.start, semester.end)
+    header = components.semester_line(semester, "" if whole else f"月份：{shown}")
     if not report.members:
         return components.empty_state(header, NO_MEMBERS)
     frame = stipend_frame(report, stipend_statuses(session, semester.id))
-    cards = kpi_cards(report, frame)
+    cards = kpi_cards(report, frame, None if whole else months)
     return html.Div(
-        [header, estimate_banner(report), cards, monthly_card(report), detail_card(report, frame)]
+        [
+            header,
+            estimate_banner(report),
+            cards,
+            monthly_card(report, months),
+            person_month_card(report, months),
+            detail_card(report, frame),
+        ]
     )
 
 
-def kpi_cards(report: SemesterReport, frame: pd.DataFrame) -> dbc.Row:
-    """People, hours counted, the total amount, and how many have been paid."""
+def kpi_cards(
+    report: SemesterReport, frame: pd.DataFrame, months: list[str] | None = None
+) -> dbc.Row:
+    """People, hours counted (in ``months`` when given), the semester's amount, paid count."""
     settings = report.attendance.settings
     hours = sum((m.stipend.hours for m in report.members), Decimal("0"))
+    cap_note = f"每月上限 {settings.monthly_cap_hours:g} 小时"
+    if months is not None:
+        # The cap is per month, so a month's counted hours are its capped hours.
+        hours = sum(
+            (c for m in report.members for k, (_, c) in m.stipend.monthly.items() if k in months),
+            Decimal("0"),
+        )
+        cap_note = f"所选月份；{cap_note}"
     amount = sum((m.stipend.amount for m in report.members), Decimal("0"))
     bonus = sum((m.stipend.bonus for m in report.members), Decimal("0"))
     statuses = Counter(frame["状态"])
@@ -61,10 +98,8 @@ def kpi_cards(report: SemesterReport, frame: pd.DataFrame) -> dbc.Row:
     return dbc.Row(
         [
             kpi("助管", str(len(report.members)), "本学期在岗（含试用）", "人"),
-            kpi(
-                "计入工时", f"{hours:.2f}", f"每月上限 {settings.monthly_cap_hours:g} 小时", "小时"
-            ),
-            kpi("补贴总额", f"{amount:,.2f}", f"含嘉奖 {bonus:,.2f} 元", "元", wide=True),
+            kpi("计入工时", f"{hours:.2f}", cap_note, "小时"),
+            kpi("补贴总额", f"{amount:,.2f}", f"全学期，含嘉奖 {bonus:,.2f} 元", "元", wide=True),
             kpi("状态", str(statuses.get("已发放", 0)), status_note, "人已发放"),
         ],
         id="stipend-kpis",
@@ -84,10 +119,59 @@ def estimate_banner(report: SemesterReport) -> dbc.Alert | None:
     )
 
 
-def monthly_card(report: SemesterReport) -> dbc.Card:
+def monthly_card(report: SemesterReport, months: list[str]) -> dbc.Card:
     cap = report.attendance.settings.monthly_cap_hours
-    figure = figures.stipend_monthly_bars(stipend_monthly(report), cap)
+    figure = figures.stipend_monthly_bars(stipend_monthly(report, months), cap)
     return components.card("每月工时", components.graph("stipend-monthly", figure))
+
+
+def person_month_card(report: SemesterReport, months: list[str]) -> dbc.Card:
+    """Each person's hours per month against the monthly cap (a line), and the table."""
+    frame = stipend_by_month(report, months)
+    cap = float(report.attendance.settings.monthly_cap_hours)
+    if frame.empty:
+        body = dbc.Alert("所选月份还没有计入的工时。", color="light", className="mb-0")
+    else:
+        body = html.Div(
+            [
+                components.graph("stipend-cap", cap_figure(frame, cap)),
+                figures.table_grid("stipend-month-grid", frame, pinned=2),
+            ]
+        )
+    return components.card(f"每人每月工时（每月上限 {cap:g} 小时）", body, MONTH_NOTE)
+
+
+def cap_figure(frame: pd.DataFrame, cap: float) -> go.Figure:
+    """Credited hours per person, one bar per month, with the monthly cap as a dashed line."""
+    fig = go.Figure()
+    for month, rows in frame.groupby("月份", sort=True):
+        fig.add_bar(
+            x=rows["姓名"],
+            y=rows["工时(小时)"],
+            name=month_label(str(month)),
+            customdata=rows[["计入补贴(小时)", "超出上限(小时)"]],
+            hovertemplate="%{x}：%{y:.2f} 小时（计入 %{customdata[0]:.2f}，"
+            "超出 %{customdata[1]:.2f}）<extra>" + month_label(str(month)) + "</extra>",
+        )
+    fig.add_hline(
+        y=cap,
+        line_dash="dash",
+        line_color="#dc3545",
+        annotation_text=f"每月上限 {cap:g} 小时",
+        annotation_position="top left",
+    )
+    fig.update_layout(barmode="group")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text="小时", rangemode="tozero")
+    fig.update_layout(
+        height=320,
+        margin=dict(l=40, r=10, t=30, b=40),
+        font=dict(family=figures.FONT, size=13),
+        legend=dict(orientation="h", y=-0.25),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+    )
+    return fig
 
 
 def detail_card(report: SemesterReport, frame: pd.DataFrame) -> dbc.Card:
@@ -107,10 +191,17 @@ def detail_card(report: SemesterReport, frame: pd.DataFrame) -> dbc.Card:
     Output("stipend-download", "data"),
     Input("stipend-excel", "n_clicks"),
     State("shell-semester", "value"),
+    State("stipend-month", "value"),
+    State("stipend-range", "start_date"),
+    State("stipend-range", "end_date"),
     prevent_initial_call=True,
     empty=dash.no_update,
 )
-def export_stipend(session: Session, semester: Semester, _clicks: int | None):
+def export_stipend(
+    session: Session, semester: Semester, _clicks: int | None, month=None, start=None, end=None
+):
     report = build_report(session, semester, now())
     frame = stipend_frame(report, stipend_statuses(session, semester.id))
-    return excel.send_workbook({"补贴": frame}, f"{semester.name}-补贴.xlsx")
+    months = window_months(report, period.period_window(semester, month, start, end))
+    sheets = {"补贴": frame, "每人每月": stipend_by_month(report, months)}
+    return excel.send_workbook(sheets, f"{semester.name}-补贴.xlsx")

@@ -8,8 +8,8 @@ import pandas as pd
 from dash import Input, Output, State, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures
-from dashboard.tables.worklog import recent_records, records_per_week
+from dashboard import access, components, excel, figures, period
+from dashboard.tables.worklog import recent_records, records_per_week, worklog_window
 from data.export import worklog_frame
 from data.inputs import clean_text, shorten
 from data.models import Semester
@@ -38,19 +38,26 @@ def layout(**_kwargs) -> html.Div:
     recent = components.card(
         f"最近的工作记录（最新 {RECENT} 条）", html.Div([search, html.Div(id="worklog-recent")])
     )
-    return components.page(SLUG, "工作记录", recent)
+    return components.page(SLUG, "工作记录", recent, controls=period.period_controls(SLUG))
+
+
+period.register(SLUG)
 
 
 @access.page_callback(
     SLUG,
     Output("worklog-body", "children"),
     Input("shell-semester", "value"),
+    Input("worklog-month", "value"),
+    Input("worklog-range", "start_date"),
+    Input("worklog-range", "end_date"),
     empty=components.NO_SEMESTER,
 )
-def render_worklog(session: Session, semester: Semester):
-    report = build_report(session, semester, now())
-    header = components.semester_line(semester)
-    weekly = records_per_week(session, semester)
+def render_worklog(session: Session, semester: Semester, month=None, start=None, end=None):
+    window = period.period_window(semester, month, start, end)
+    report = worklog_window(session, build_report(session, semester, now()), window)
+    header = components.semester_line(semester, f"统计范围：{period.window_text(semester, window)}")
+    weekly = records_per_week(session, semester, window)
     if weekly.empty and not report.members:
         return components.empty_state(header, NO_RECORDS)
     grid = figures.table_grid(
@@ -94,12 +101,24 @@ def render_recent(session: Session, semester: Semester, search: object):
     Input("worklog-excel", "n_clicks"),
     State("shell-semester", "value"),
     State("worklog-search", "value"),
+    State("worklog-month", "value"),
+    State("worklog-range", "start_date"),
+    State("worklog-range", "end_date"),
     prevent_initial_call=True,
     empty=dash.no_update,
 )
-def export_worklog(session: Session, semester: Semester, _clicks: object, search: object):
-    report = build_report(session, semester, now())
-    weekly = records_per_week(session, semester)
+def export_worklog(
+    session: Session,
+    semester: Semester,
+    _clicks: object,
+    search: object,
+    month: object = None,
+    start: object = None,
+    end: object = None,
+):
+    window = period.period_window(semester, month, start, end)
+    report = worklog_window(session, build_report(session, semester, now()), window)
+    weekly = records_per_week(session, semester, window)
     sheets = {
         "工作记录": worklog_frame(report),
         "每周记录": weekly.rename(columns={"week": "周（周一）", "count": "记录条数"}),

@@ -1,10 +1,10 @@
-"""考勤 inputs: weekly statuses, lateness by weekday and hour, today's duties, sign-ins."""
+"""考勤 inputs: weekly statuses, lateness by weekday and hour, names, sign-ins."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -13,12 +13,10 @@ from sqlalchemy.orm import Session
 from data.models import CheckAction, CheckEvent, Semester, User
 from data.policy.classify import counts_late
 from data.policy.types import IN_PROGRESS, UPCOMING, DutyOutcome
-from data.report import SemesterReport
 from data.timeutil import local_to_utc, to_local
 
 UNDECIDED = (UPCOMING, IN_PROGRESS)
 WEEKDAY_LABELS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-TODAY_COLUMNS = ["班次", "岗位", "学号", "姓名", "已签到", "签到时间", "迟到", "status"]
 
 
 def weekly_statuses(outcomes: list[DutyOutcome]) -> pd.DataFrame:
@@ -85,22 +83,3 @@ def user_names(
         )
         names.update({i: (username, name) for i, username, name in rows})
     return names
-
-
-def today_duties(session: Session, report: SemesterReport, today: date) -> pd.DataFrame:
-    """Today's duties from the engine's outcomes (scheduled ones are duties_on(today) exactly)."""
-    todays = [o for o in report.attendance.outcomes if o.duty.day == today]
-    members = {m.user_id: (m.username, m.name) for m in report.members}
-    # Extra duty may be done by someone outside the report's members.
-    names = user_names(session, {o.duty.user_id for o in todays}, members)
-    rows = []
-    for o in sorted(todays, key=lambda o: (o.duty.start, names[o.duty.user_id][0])):
-        username, name = names[o.duty.user_id]
-        start, end = to_local(o.duty.start), to_local(o.duty.end)
-        signed_at = f"{to_local(o.sign_in_at):%H:%M}" if o.sign_in_at else ""
-        # The late mark shows from the sign-in on, as the late count does (SPEC §3).
-        late = f"迟到 {o.late_minutes} 分钟" if counts_late(o) else ""
-        shift = f"{start:%H:%M}–{end:%H:%M}"
-        signed = "是" if o.sign_in_at else "否"
-        rows.append([shift, o.duty.place or "—", username, name, signed, signed_at, late, o.status])
-    return pd.DataFrame(rows, columns=TODAY_COLUMNS)

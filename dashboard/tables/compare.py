@@ -1,19 +1,31 @@
-"""学期对比 inputs: one semester's headline numbers, for every started semester of a team."""
+"""学期对比 inputs: one semester's headline numbers, for every started semester of a team.
+
+A running semester is compared with the earlier ones at the same point (同期): if today is in
+its week N, the others are read as of the end of their own week N (SPEC §5).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+import io
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 
 import pandas as pd
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from dashboard.tables.assessment import GRADES, grade_counts, published_grades
 from dashboard.tables.semesters import started_semesters
 from data.attendance import semester_attendance
+from data.cli.report import end_of_local_day
 from data.models import Semester
 from data.report import SemesterReport, build_report, grade_label, members_of
 from data.timeutil import local_today
+from data.xlsx import workbook_bytes
+
+SAME = "same"  # 同期: every semester up to the running one's week
+FULL = "full"  # 全学期: every semester as far as it has got
+SCOPES = (SAME, FULL)
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,16 @@ class SemesterStats:
     grades: dict[str, int]  # Chinese label → count
     assessed: bool  # the term is over
     estimate: bool = True  # grades not published: 预估
+    point: str = ""  # 同期 label: "第12周（同期）" / "第12周（进行中）"; empty for whole terms
+
+    @property
+    def label(self) -> str:
+        """The semester's name as the charts and the table show it."""
+        if self.point:
+            return f"{self.name} {self.point}"
+        if not self.assessed:
+            return self.name + "（进行中）"
+        return self.name + ("（预估）" if self.estimate else "")
 
     @property
     def rate(self) -> float | None:
@@ -64,10 +86,33 @@ def semester_stats(report: SemesterReport) -> SemesterStats:
     )
 
 
+def semester_week(start: date, day: date) -> int:
+    """The week of the semester ``day`` falls in: week 1 is the Monday–Sunday holding ``start``."""
+    return (day - (start - timedelta(days=start.weekday()))).days // 7 + 1
+
+
+def week_end(start: date, end: date, week: int) -> date:
+    """The Sunday ending week ``week`` of a semester, or its last day if it is shorter."""
+    monday = start - timedelta(days=start.weekday())
+    return min(monday + timedelta(days=7 * week - 1), end)
+
+
+def running_semester(semesters: list[Semester], today: date) -> Semester | None:
+    """The semester that holds today, if any (the one the others are compared with 同期)."""
+    return next((s for s in semesters if s.start <= today <= s.end), None)
+
+
 def compare_stats(
-    session: Session, semester: Semester, now: datetime, current: SemesterReport | None = None
+    session: Session,
+    semester: Semester,
+    now: datetime,
+    current: SemesterReport | None = None,
+    scope: str = FULL,
 ) -> list[SemesterStats]:
     """Every started semester of ``semester``'s team, oldest first.
+
+    With ``scope`` SAME and a running semester in week N, every other semester is the
+    build_report as of the end of its own week N, labelled 同期; without one, SAME is FULL.
 
     A finished semester whose results were published is read from the attendance engine and
     the stored grades (what was reported, 第九条一); the others get a full engine run. That
@@ -75,6 +120,9 @@ def compare_stats(
     """
     today = local_today(now)
     semesters = started_semesters(session, semester.team_id, today)
+    running = running_semester(semesters, today)
+    if scope == SAME and running is not None:
+        return _same_point_stats(session, semesters, running, now, current)
     published = published_grades(session, [s.id for s in semesters])
     stats = []
     for s in semesters:
@@ -84,6 +132,26 @@ def compare_stats(
             stats.append(_published_stats(session, s, now, published[s.id]))
         else:
             stats.append(semester_stats(build_report(session, s, now)))
+    return stats
+
+
+def _same_point_stats(
+    session: Session,
+    semesters: list[Semester],
+    running: Semester,
+    now: datetime,
+    current: SemesterReport | None,
+) -> list[SemesterStats]:
+    week = semester_week(running.start, local_today(now))
+    stats = []
+    for s in semesters:
+        if s.id == running.id:
+            report = current if current is not None else build_report(session, s, now)
+            stats.append(replace(semester_stats(report), point=f"第{week}周（进行中）"))
+            continue
+        moment = end_of_local_day(week_end(s.start, s.end, week))
+        report = build_report(session, s, min(moment, now))
+        stats.append(replace(semester_stats(report), point=f"第{week}周（同期）"))
     return stats
 
 
@@ -110,6 +178,9 @@ def _published_stats(
 
 
 def _compare_state(stats: SemesterStats) -> str:
+    if stats.point:
+        state = "进行中" if "进行中" in stats.point else "同期"
+        return state + ("（预估）" if stats.estimate else "")
     if not stats.estimate:
         return "已结束"
     return "未发布（预估）" if stats.assessed else "进行中（预估）"
@@ -120,6 +191,7 @@ def compare_frame(stats: list[SemesterStats]) -> pd.DataFrame:
     rows = [
         {
             "学期": s.name,
+            "统计截至": s.point or ("全学期" if s.assessed else "截至今天"),
             "助管人数": s.assistants,
             "应值班次": s.expected,
             "出勤": s.attended,
@@ -134,6 +206,28 @@ def compare_frame(stats: list[SemesterStats]) -> pd.DataFrame:
         }
         for s in stats
     ]
-    columns = ["学期", "助管人数", "应值班次", "出勤", "出勤率", "迟到", "人均迟到", "缺勤"]
+    columns = [
+        "学期",
+        "统计截至",
+        "助管人数",
+        "应值班次",
+        "出勤",
+        "出勤率",
+        "迟到",
+        "人均迟到",
+        "缺勤",
+    ]
     columns += ["工时(小时)", "人均工时(小时)", *[grade_label(g) for g in GRADES], "考核"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def compare_workbook(frame: pd.DataFrame) -> bytes:
+    """The comparison as xlsx; 出勤率 stays a number, shown as a percentage (99.4%)."""
+    book = load_workbook(io.BytesIO(workbook_bytes({"学期对比": frame})))
+    sheet = book.active
+    column = frame.columns.get_loc("出勤率") + 1
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=column, max_col=column):
+        cell.number_format = "0.0%"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

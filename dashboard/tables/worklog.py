@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
+from datetime import date, timedelta
 
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from data.facts import weekly_summary_weeks
 from data.models import Semester, User, WorkRecord
-from data.timeutil import to_local
+from data.monthly import in_window
+from data.report import WORKED, SemesterReport, summary_weeks
+from data.timeutil import local_today, to_local
 
 
-def records_per_week(session: Session, semester: Semester) -> pd.DataFrame:
-    """Work records of the team per week (Monday), counted per day in SQL and folded in pandas."""
+def records_per_week(
+    session: Session, semester: Semester, window: tuple[date, date] | None = None
+) -> pd.DataFrame:
+    """Work records of the team per week (Monday), counted per day in SQL and folded in pandas.
+
+    ``window`` limits the records to duty days inside it (the page's month or date range).
+    """
+    first, last = window or (semester.start, semester.end)
     rows = session.execute(
         select(WorkRecord.duty_date, func.count(WorkRecord.id))
         .join(User, User.id == WorkRecord.user_id)
         .where(
             User.team_id == semester.team_id,
-            WorkRecord.duty_date.between(semester.start, semester.end),
+            WorkRecord.duty_date.between(first, last),
         )
         .group_by(WorkRecord.duty_date)
     ).all()
@@ -28,6 +38,48 @@ def records_per_week(session: Session, semester: Semester) -> pd.DataFrame:
         return pd.DataFrame(columns=["week", "count"])
     frame["week"] = [d - timedelta(days=d.weekday()) for d in frame["day"]]
     return frame.groupby("week", as_index=False)["count"].sum()
+
+
+def worklog_window(session: Session, report: SemesterReport, window: tuple[date, date]):
+    """The report with each member's records and 周总结 counted over ``window`` only.
+
+    The same rules as ``build_report``: a worked duty (``WORKED``) with a work record counts,
+    and a completed week in post that meets the window is due a 周总结.
+    """
+    semester = report.semester
+    if window == (semester.start, semester.end):
+        return report
+    first, last = window
+    keys = set(
+        session.execute(
+            select(WorkRecord.user_id, WorkRecord.duty_date, WorkRecord.shift_id).where(
+                WorkRecord.duty_date.between(first, last)
+            )
+        ).all()
+    )
+    ids = {m.user_id for m in report.members}
+    due = summary_weeks(session, semester, local_today(report.as_of), ids)
+    written = weekly_summary_weeks(session, semester, ids)
+    worked: dict[int, list] = {user_id: [] for user_id in ids}
+    for outcome in in_window(report.attendance.outcomes, first, last):
+        if outcome.status in WORKED and outcome.duty.user_id in worked:
+            worked[outcome.duty.user_id].append(outcome)
+    members = []
+    for m in report.members:
+        mine = worked[m.user_id]
+        records = sum(1 for o in mine if o.duty.key in keys)
+        weeks = [w for w in due[m.user_id] if w <= last and w + timedelta(days=6) >= first]
+        done = sum(1 for w in weeks if w in written[m.user_id])
+        members.append(
+            dataclasses.replace(
+                m,
+                records=records,
+                record_rate=records / len(mine) if mine else 0.0,
+                weekly_summaries=done,
+                weeks_without_summary=len(weeks) - done,
+            )
+        )
+    return dataclasses.replace(report, members=members)
 
 
 def recent_records(

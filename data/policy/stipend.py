@@ -41,13 +41,22 @@ def compute_stipend(
     bonus = _dec(bonus)
     monthly: dict[str, tuple[Decimal, Decimal]] = {}
     for month in sorted(minutes_by_month):
-        credited = _cents(Decimal(max(0, minutes_by_month[month])) / 60)
+        credited = hours_of(minutes_by_month[month])
         monthly[month] = (credited, min(credited, cap))
     # The finance sheet shows hours to 0.01 h; the amount is computed from those shown hours
     # so anyone can check hours × rate × factor + bonus on paper.
     hours = sum((capped for _, capped in monthly.values()), Decimal("0.00"))
     amount = _cents(hours * rate * factor + bonus)
     return StipendResult(monthly, hours, factor, _cents(bonus), amount)
+
+
+def hours_of(minutes: int) -> Decimal:
+    """A month's credited minutes as hours to 0.01 h: the one rounding of 工时 (SPEC §3).
+
+    A semester's 工时 is the sum of its months' (data.report.MemberReport.hours), so the
+    月度汇总, the stipend's months and the 考勤汇总 add up to the cent.
+    """
+    return _cents(Decimal(max(0, minutes)) / 60)
 
 
 def _cents(value: Decimal) -> Decimal:

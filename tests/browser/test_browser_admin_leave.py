@@ -44,7 +44,7 @@ def test_counselor_approves_and_assistant_sees_it(app, db, team, artifacts_dir, 
         card = desk.locator(f"#leave-{leave_id}")
         assert "张三" in card.inner_text() and "11月25日 周三 08:00–10:00" in card.inner_text()
         assert desk.locator(".xianzhan", has_text="先斩后奏").is_visible()
-        assert desk.locator(".admin-nav .active", has_text="请假审批").is_visible()
+        assert desk.locator(".admin-nav-wide .active", has_text="请假审批").is_visible()
         desk.screenshot(path=str(artifacts_dir / "admin-leave-desktop.png"), full_page=True)
 
         phone = browser.new_page(viewport=PHONE)

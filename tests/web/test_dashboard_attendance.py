@@ -105,20 +105,14 @@ def test_heatmap_counts_every_late_duty(demo_app):
     assert f"共迟到 {total_late} 次" in texts(body)
 
 
-def test_todays_duties_show_who_signed_in(demo_app):
+def test_today_is_one_line_linking_to_the_board(demo_app):
     attendance = page("attendance")
     semester_id = current_semester_id(demo_app)
     with logged_in(demo_app, "T0001"):
         body = attendance.render_attendance(semester_id)
-        session = get_session()
-        report = build_report(session, session.get(Semester, semester_id), DEMO_NOW)
-    todays = [o for o in report.attendance.outcomes if o.duty.day == DEMO_TODAY]
-    listing = find(body, "attendance-today")
-    assert listing is not None
-    assert len(listing.children) == len(todays) > 0
-    text = texts(listing)
-    assert text.count("已签到") == sum(1 for o in todays if o.sign_in_at)
-    assert text.count("未签到") == sum(1 for o in todays if not o.sign_in_at)
+    link = find(body, "attendance-today-link")
+    assert link is not None and link.href == "/dashboard/today"
+    assert find(body, "attendance-today") is None  # the live states are on the board
 
 
 def test_previous_semester_differs_and_has_no_today_list(demo_app):
@@ -182,10 +176,20 @@ def test_assistant_is_refused(demo_app):
 
 
 def dash_post(client, output: str, semester_id: int):
+    """The browser's request for ``output``: the semester picked, the other inputs empty."""
+    entry = client.application.extensions["dash"].callback_map[output]
+
+    def values(dependencies):
+        return [
+            {**d, "value": semester_id if d["id"] == "shell-semester" else None}
+            for d in dependencies
+        ]
+
     payload = {
         "output": output,
         "outputs": {"id": output.split(".")[0], "property": output.split(".")[1]},
-        "inputs": [{"id": "shell-semester", "property": "value", "value": semester_id}],
+        "inputs": values(entry["inputs"]),
+        "state": values(entry["state"]),
         "changedPropIds": ["shell-semester.value"],
     }
     return client.post(

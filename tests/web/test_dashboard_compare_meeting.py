@@ -5,13 +5,16 @@ from __future__ import annotations
 import importlib
 import io
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pandas as pd
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
+from dashboard.tables.compare import FULL, SAME, semester_week, week_end
+from data.cli.report import end_of_local_day
 from data.export import SHEETS
 from data.models import Semester, Team
 from data.report import build_report
@@ -71,7 +74,7 @@ def test_compare_rates_equal_the_engine_per_semester(demo_app, compare):
         previous, current = semesters()
         session = get_session()
         reports = [build_report(session, s, DEMO_NOW) for s in (previous, current)]
-        body = compare.render_compare(current.id)
+        body = compare.render_compare(current.id, FULL)
         rate = find(body, "compare-rate").figure.data[0]
         expected = [r.attendance.total().attended / r.attendance.total().expected for r in reports]
         assert list(rate.y) == pytest.approx(expected)
@@ -92,8 +95,59 @@ def test_compare_rates_equal_the_engine_per_semester(demo_app, compare):
             assert row["迟到"] == total.late
             assert row["不合格"] == sum(1 for m in report.members if m.final_grade == "unqualified")
         assert rows[0]["考核"] == "已结束" and rows[1]["考核"] == "进行中（预估）"
+        assert [r["统计截至"] for r in rows] == ["全学期", "截至今天"]
         grades = find(body, "compare-grades").figure
         assert {t.name for t in grades.data} == {"优秀", "合格", "不合格"}
+
+
+def test_compare_same_point_equals_the_engine_at_week_n(demo_app, compare):
+    """A running semester in week N against a finished one: the finished one as of its week N."""
+    with logged_in(demo_app, "L0001"):
+        previous, current = semesters()
+        session = get_session()
+        week = semester_week(current.start, DEMO_NOW.date())
+        assert 1 < week < 30
+        cut = end_of_local_day(week_end(previous.start, previous.end, week))
+        assert cut < end_of_local_day(previous.end)  # a real cut, not the whole term
+        then = build_report(session, previous, cut)
+        whole = build_report(session, previous, DEMO_NOW)
+        running = build_report(session, current, DEMO_NOW)
+        body = compare.render_compare(current.id)  # 同期 is the default
+        rows = find(body, "compare-grid").rowData
+        labels = [f"{previous.name} 第{week}周（同期）", f"{current.name} 第{week}周（进行中）"]
+        assert list(find(body, "compare-rate").figure.data[0].x) == labels
+        assert [r["统计截至"] for r in rows] == [f"第{week}周（同期）", f"第{week}周（进行中）"]
+        for row, report in zip(rows, (then, running), strict=True):
+            total = report.attendance.total()
+            assert row["应值班次"] == total.expected and row["出勤"] == total.attended
+            assert row["迟到"] == total.late and row["缺勤"] == total.absent
+            hours = sum(m.hours for m in report.members)
+            assert row["人均工时(小时)"] == pytest.approx(hours / len(report.members), abs=0.01)
+            assert row["人均迟到"] == pytest.approx(total.late / len(report.members), abs=0.01)
+        assert rows[0]["应值班次"] < whole.attendance.total().expected
+        assert f"第 {week} 周" in texts(body) and "同期" in texts(body)
+        # An unknown scope value is the default view, not an error.
+        assert find(compare.render_compare(current.id, "bogus"), "compare-grid").rowData == rows
+
+
+def test_compare_week_of_the_semester():
+    start = date(2026, 9, 9)  # a Wednesday: its week is week 1
+    assert semester_week(start, date(2026, 9, 7)) == 1
+    assert semester_week(start, date(2026, 9, 13)) == 1
+    assert semester_week(start, date(2026, 9, 14)) == 2
+    assert week_end(start, date(2027, 1, 15), 1) == date(2026, 9, 13)
+    assert week_end(start, date(2027, 1, 15), 12) == date(2026, 9, 13) + timedelta(weeks=11)
+    assert week_end(start, date(2026, 10, 1), 12) == date(2026, 10, 1)  # a shorter term
+
+
+def test_compare_without_a_running_semester_shows_whole_terms(demo_app, compare):
+    later = datetime(2027, 3, 1, 12, 0, tzinfo=DEMO_NOW.tzinfo)  # between the terms
+    demo_app.config["CLOCK"] = lambda: later
+    with logged_in(demo_app, "L0001"):
+        _, current = semesters()
+        body = compare.render_compare(current.id, SAME)
+        assert "目前没有进行中的学期" in texts(body)
+        assert "同期）" not in texts(body)
 
 
 def test_compare_renders_and_exports(demo_app, compare):
@@ -101,10 +155,16 @@ def test_compare_renders_and_exports(demo_app, compare):
     with logged_in(demo_app, "T0001"):
         _, current = semesters()
         body = compare.render_compare(current.id)
-        assert find(body, "compare-grid").rowData
-        data = compare.export_compare(1, current.id)
-        frame = pd.read_excel(io.BytesIO(_bytes(data)), sheet_name="学期对比")
+        grid = find(body, "compare-grid")
+        assert grid.rowData
+        rate = next(c for c in grid.columnDefs if c["field"] == "出勤率")
+        assert "%" in rate["valueFormatter"]["function"]  # 99.4%, not 0.9936
+        content = _bytes(compare.export_compare(1, current.id, FULL))
+        frame = pd.read_excel(io.BytesIO(content), sheet_name="学期对比")
         assert len(frame) == 2
+        sheet = load_workbook(io.BytesIO(content))["学期对比"]
+        cell = sheet.cell(row=2, column=list(frame.columns).index("出勤率") + 1)
+        assert 0 < cell.value <= 1 and cell.number_format == "0.0%"
 
 
 def test_compare_for_an_empty_team_gives_guidance(demo_app, compare):
@@ -129,26 +189,53 @@ def test_compare_for_an_empty_team_gives_guidance(demo_app, compare):
 # --- 会议模式
 
 
-def test_meeting_mode_has_one_section_per_topic(demo_app, meeting):
+def _slides(body) -> dict[str, object]:
+    """Slide id (without the page prefix) → the slide."""
+    return {s.id.removeprefix("meeting-mode-section-"): s for s in body.children}
+
+
+def _graphs(component) -> int:
+    """How many figures a component tree holds."""
+    if isinstance(component, list | tuple):
+        return sum(_graphs(c) for c in component)
+    if not hasattr(component, "children"):
+        return 0
+    return (type(component).__name__ == "Graph") + _graphs(component.children)
+
+
+def _title(slide) -> str:
+    return slide.children.children[0].children[0].children
+
+
+def test_meeting_mode_has_one_slide_per_kpi_group_or_figure(demo_app, meeting):
     with logged_in(demo_app, "T0001"):
         previous, current = semesters()
         report = build_report(get_session(), current, DEMO_NOW)
-        body, href = meeting.render_meeting_mode(current.id)
+        body, href, exit_href = meeting.render_meeting_mode(current.id)
         assert href == f"/dashboard/report.xlsx?semester={current.id}"
-        sections = body.children
-        titles = [s.children[0].children for s in sections]
-        assert titles[1:] == ["考勤", "预警", "工作记录", "例会", "考核（预估）", "补贴（预估）"]
-        assert all(s.style == {"breakAfter": "page"} for s in sections)
-        overview = texts(sections[0])
+        assert exit_href == f"/dashboard/?semester={current.id}"
+        assert body.className == "slides"
+        slides = _slides(body)
+        assert list(slides)[:4] == ["overview", "attendance", "attendance-weekly", "attendance-top"]
+        assert {"warnings", "records", "meetings", "assessment", "grades", "stipend"} <= set(slides)
+        titles = [_title(s) for s in slides.values()]
+        assert "考核（预估）" in titles and titles[-1] == "补贴（预估）"
+        # Numbered "k / n" in every footer, and at most one figure per slide.
+        count = len(slides)
+        for i, slide in enumerate(slides.values(), start=1):
+            assert f"{i} / {count}" in texts(slide)
+            assert _graphs(slide) <= 1
+        overview = texts(slides["overview"])
         total = report.attendance.total()
-        assert f"{len(report.members)} 人" in overview
+        assert f"{len(report.members)}" in overview and "在岗助管" in overview
         assert f"{total.attended / total.expected:.1%}" in overview
-        assert "学期尚未结束，以下为截至目前的预估" in texts(sections[5])
-        counts = find(sections[2], "meeting-mode-warnings").figure.data[0]
+        assert "学期尚未结束，以下为截至目前的预估" in texts(slides["assessment"])
+        counts = find(slides["warnings-chart"], "meeting-mode-warnings").figure
         levels = [m.warning.level for m in report.members]
-        assert list(counts.y) == [levels.count(x) for x in ("critical", "warning", "info")]
+        assert list(counts.data[0].y) == [levels.count(x) for x in ("critical", "warning", "info")]
+        assert counts.layout.height is None and counts.layout.font.size >= 24  # sized to the slide
         # The finished term: final grades, no estimate banner.
-        body, _ = meeting.render_meeting_mode(previous.id)
+        body, _, _ = meeting.render_meeting_mode(previous.id)
         assert "预估" not in texts(body)
         assert "不合格及原因" in texts(body)
 
@@ -156,7 +243,7 @@ def test_meeting_mode_has_one_section_per_topic(demo_app, meeting):
 def test_meeting_mode_shows_no_personal_data(demo_app, meeting):
     with logged_in(demo_app, "T0001"):
         _, current = semesters()
-        body, _ = meeting.render_meeting_mode(current.id)
+        body, _, _ = meeting.render_meeting_mode(current.id)
         text = texts(body)
         phones = [u.phone for u in get_session().scalars(select(Team)).first().members if u.phone]
         assert phones and not any(p in text for p in phones)
@@ -183,11 +270,11 @@ def test_meeting_mode_roles_and_empty_state(demo_app, meeting, compare):
         )
         session.add(empty)
         session.commit()
-        body, href = meeting.render_meeting_mode(empty.id)
+        body, href, _ = meeting.render_meeting_mode(empty.id)
         assert "暂时没有可汇报的内容" in texts(body)
         assert href.endswith(f"semester={empty.id}")
-        body, href = meeting.render_meeting_mode(None)
-        assert "还没有学期数据" in texts(body) and href == ""
+        body, href, exit_href = meeting.render_meeting_mode(None)
+        assert "还没有学期数据" in texts(body) and href == "" and exit_href == "/dashboard/"
         assert "无权" not in texts(meeting.layout())
 
 
@@ -254,11 +341,23 @@ def test_workbook_download_unknown_or_foreign_semester(web_app):
 # --- Dash's own endpoint
 
 
+# The page controls beside the semester picker, as the browser sends them.
+EXTRA_INPUTS = {
+    "compare-body": [{"id": "compare-scope", "property": "value", "value": "same"}],
+    "stipend-body": [
+        {"id": "stipend-month", "property": "value", "value": None},
+        {"id": "stipend-range", "property": "start_date", "value": None},
+        {"id": "stipend-range", "property": "end_date", "value": None},
+    ],
+}
+
+
 def _update(client, semester_id: int, output: str = "compare-body"):
     payload = {
         "output": f"{output}.children",
         "outputs": {"id": output, "property": "children"},
-        "inputs": [{"id": "shell-semester", "property": "value", "value": semester_id}],
+        "inputs": [{"id": "shell-semester", "property": "value", "value": semester_id}]
+        + EXTRA_INPUTS.get(output, []),
         "changedPropIds": ["shell-semester.value"],
         "state": [],
     }

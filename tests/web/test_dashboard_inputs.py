@@ -60,6 +60,7 @@ def test_the_semester_picker_falls_back_to_the_current_semester(counselor, seede
         "inputs": [
             {"id": "shell-url", "property": "search", "value": search},
             {"id": "shell-semester", "property": "value", "value": picked},
+            {"id": "shell-url", "property": "pathname", "value": "/dashboard/"},
         ],
         "changedPropIds": ["shell-semester.value"],
     }

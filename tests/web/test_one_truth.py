@@ -47,6 +47,7 @@ from data.timeutil import LOCAL_TZ, local_today, to_local
 from data.xlsx import write_workbook
 from tests.conftest import DEMO_NOW, DEMO_TODAY, TEST_DATABASE_URL, csrf_token
 from tests.dash_helpers import logged_in, texts
+from tests.web.test_dashboard_today import rows_of
 from web import get_session
 
 pytestmark = pytest.mark.db
@@ -192,12 +193,10 @@ def snapshot(
         body = page("attendance").render_attendance(semester_id)
         for row in find(body, "attendance-grid").rowData:
             snap.views["考勤 grid"][row["学号"]] = Counts(row["迟到"], row["缺勤"], row["漏签退"])
-        today_list = find(body, "attendance-today")
         marks: dict[str, int] = defaultdict(int)
-        for item in today_list.children if today_list is not None else []:
-            text = texts(item)
-            username = re.search(r"（(\w+)）", text).group(1)
-            marks[username] += "迟到" in text
+        for row in rows_of(page("today").render_today(semester_id, None)):
+            username = row.children[0].children[1].children  # the 学号 beside the name
+            marks[username] += "迟到" in texts(row)
         snap.today_marks = {u: marks.get(u, 0) for u in snap.truth}
 
         warnings = page("warnings")
