@@ -14,7 +14,7 @@ from flask_login import current_user
 import web
 from data.db import Database
 from data.inputs import as_text, parse_choice, parse_int, shorten
-from web_deploy import setup_deployment
+from web_deploy import setup_compression, setup_deployment
 from web_errors import register_error_handlers
 
 ROOT = Path(__file__).resolve().parent
@@ -122,6 +122,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     protect_dashboard(app)
     register_error_handlers(app)
     setup_deployment(app)  # trusted proxies, /healthz, versioned /static/ URLs
+    setup_compression(app)  # br/gzip replies, fingerprinted files cached as immutable
 
     @app.get("/")
     def index():

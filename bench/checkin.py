@@ -86,7 +86,7 @@ from data.models import (
 from data.policy.duties import makeup_workdays, non_duty_days
 from data.timeutil import LOCAL_TZ, local_to_utc
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # the repository: gunicorn imports app and bench
 HOST = "127.0.0.1"
 PASSWORD = "demo1234"
 RECORD = "整理学生档案，接待来访学生并登记"
@@ -108,7 +108,15 @@ class Fixture:
     via_override: bool  # today has no weekly duties: 'extra' overrides put the shift on it
 
 
-def build_fixture(url: str, assistants: int, weeks_elapsed: int, prefix: str) -> Fixture:
+def build_fixture(
+    url: str,
+    assistants: int,
+    weeks_elapsed: int,
+    prefix: str,
+    quick_hash: bool = False,
+    per_shift: int | None = None,
+) -> Fixture:
+    """The bench's team; ``per_shift`` people share each (identical) shift, default everyone."""
     database = Database(url)
     upgrade(database.engine)
     now = datetime.now(LOCAL_TZ)
@@ -118,7 +126,9 @@ def build_fixture(url: str, assistants: int, weeks_elapsed: int, prefix: str) ->
     end = (now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
     via_override = today in non_duty_days(today, today) | makeup_workdays(today, today)
     semester_start = today - timedelta(weeks=weeks_elapsed)
-    password_hash = generate_password_hash(PASSWORD)  # once: scrypt is slow on purpose
+    # Once: scrypt is slow on purpose; --quick logs hundreds in, with a cheap hash (bench only).
+    method = "pbkdf2:sha256:1" if quick_hash else "scrypt"
+    password_hash = generate_password_hash(PASSWORD, method=method)
     with database.session() as s:
         team = Team(name="基准测试助管团", college="基准测试学院")
         place = Place(team=team, name="学工办")
@@ -138,17 +148,22 @@ def build_fixture(url: str, assistants: int, weeks_elapsed: int, prefix: str) ->
         ]
         s.add_all(users)
         s.flush()
-        shift = Shift(
-            semester=semester,
-            weekday=today.isoweekday(),
-            start=start,
-            end=end,
-            place_id=place.id,
-        )
-        s.add(shift)
+        per_shift = per_shift or assistants
+        shifts = [
+            Shift(
+                semester=semester,
+                weekday=today.isoweekday(),
+                start=start,
+                end=end,
+                place_id=place.id,
+            )
+            for _ in range(0, assistants, per_shift)
+        ]
+        s.add_all(shifts)
         s.flush()
+        shift_of = {person.id: shifts[i // per_shift].id for i, person in enumerate(users)}
         for person in users:
-            s.add(ShiftAssignment(shift_id=shift.id, user_id=person.id))
+            s.add(ShiftAssignment(shift_id=shift_of[person.id], user_id=person.id))
             s.add(
                 Appointment(
                     user_id=person.id,
@@ -165,7 +180,7 @@ def build_fixture(url: str, assistants: int, weeks_elapsed: int, prefix: str) ->
                         semester_id=semester.id,
                         on=today,
                         kind=OverrideKind.extra,
-                        shift_id=shift.id,
+                        shift_id=shift_of[person.id],
                         user_id=person.id,
                         reason="基准测试：节假日/调休日的值班",
                     )
@@ -184,7 +199,7 @@ def build_fixture(url: str, assistants: int, weeks_elapsed: int, prefix: str) ->
                             at=local_to_utc(day, moment),
                             method=CheckMethod.qr,
                             duty_date=day,
-                            shift_id=shift.id,
+                            shift_id=shift_of[person.id],
                             place_id=place.id,
                         )
                     )
@@ -437,6 +452,8 @@ def door_job(port: int, ready: Ready, action: str, record: str | None = None):
     form = {"action": action, "csrf_token": ready.csrf}
     if record is not None:
         form["record"] = record
+    if action == "sign_out":
+        form["confirm"] = "1"  # the shift runs 2 h more: a sign-out now is 早退, confirmed at once
     return lambda: call(port, "POST", "/checkin/door", form, ready.cookie)
 
 
@@ -564,7 +581,17 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=500, help="assistants in the burst; 0 skips")
     parser.add_argument("--weeks-elapsed", type=int, default=8)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="in-process CPU time per request (door, repeat, no-op, bare insert); < 60 s",
+    )
     args = parser.parse_args()
+    if args.quick:
+        from bench import checkin_quick
+
+        checkin_quick.main()
+        return
     secret = secrets.token_hex(32)
     reader = SessionReader(secret)
     failures: list[str] = []

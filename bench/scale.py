@@ -36,6 +36,10 @@ SCALES = {
     "university": dict(teams=30, assistants=60, semesters=10),
     "college": dict(teams=1, assistants=40, semesters=2),
     "small": dict(teams=3, assistants=60, semesters=2),
+    # bench.dashboard --quick: 学期对比 at 10 and at 30 semesters, built in seconds.
+    "quick": dict(teams=2, assistants=20, semesters=10),
+    "quick30": dict(teams=2, assistants=20, semesters=30),
+    "wide30": dict(teams=1, assistants=60, semesters=30),  # bench.dashboard: 学期对比 at 30
 }
 SLOTS = [
     (time(8, 0), time(10, 0)),

@@ -32,8 +32,9 @@ def init_dashboard(server: Flask) -> Dash:
         use_pages=True,
         pages_folder=str(Path(__file__).with_name("pages")),
         assets_folder=str(ASSETS),
-        # assets/ also serves the Flask pages; their scripts must not run inside the dashboard.
-        assets_ignore=r"kiosk.*\.js",
+        # assets/ also serves the Flask pages; their scripts and the door pages' trimmed
+        # stylesheet must not load inside the dashboard.
+        assets_ignore=r"kiosk.*\.js|door\.css",
         title="助管通 · 统计面板",
         update_title=None,
         suppress_callback_exceptions=True,

@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from data import revision  # registers the events that bump the data revision on commit
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -73,6 +75,8 @@ def write_transaction(session: Session) -> Iterator[Session]:
     session.rollback()
     if session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    # Core statements on the session's connection escape the ORM's events: bump regardless.
+    revision.mark_written(session)
     try:
         yield session
         session.commit()

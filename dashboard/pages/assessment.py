@@ -17,7 +17,8 @@ from dashboard.tables.assessment import (
 )
 from data.export import REHIRE, StoredAssessment, assessment_frame
 from data.models import Semester
-from data.report import SemesterReport, build_report
+from data.report import SemesterReport
+from data.report_cache import cached_report
 from web import now
 
 SLUG = "assessment"
@@ -63,7 +64,7 @@ def render_history(session: Session, semester: Semester):
     empty=components.NO_SEMESTER_ROSTER,
 )
 def render_assessment(session: Session, semester: Semester):
-    report = build_report(session, semester, now())
+    report = cached_report(session, semester, now())
     header = components.semester_line(semester)
     if not report.members:
         return components.empty_state(header, NO_MEMBERS)
@@ -159,6 +160,6 @@ def rehire_card(report: SemesterReport) -> dbc.Card:
     empty=dash.no_update,
 )
 def export_assessment(session: Session, semester: Semester, _clicks: int | None):
-    report = build_report(session, semester, now())
+    report = cached_report(session, semester, now())
     frame = assessment_frame(report, stored_assessments(session, semester.id))
     return excel.send_workbook({"考核": frame}, f"{semester.name}-考核.xlsx")

@@ -15,7 +15,8 @@ from dashboard.tables.today import board_frame, today_board
 from data.export import attendance_frame
 from data.models import Semester
 from data.monthly import monthly_sheets, window_report
-from data.report import SemesterReport, build_report
+from data.report import SemesterReport
+from data.report_cache import cached_report
 from data.timeutil import local_today
 from web import now
 
@@ -70,7 +71,7 @@ period.register(SLUG)
 )
 def render_attendance(session: Session, semester: Semester, month=None, start=None, end=None):
     moment = now()
-    full = build_report(session, semester, moment)
+    full = cached_report(session, semester, moment)
     window = period.period_window(semester, month, start, end)
     # Figures and the table count the duties whose day lies in the chosen period.
     report = window_report(full, *window)
@@ -154,7 +155,7 @@ def export_attendance(
     session: Session, semester: Semester, _clicks: int | None, month=None, start=None, end=None
 ):
     moment = now()
-    report = build_report(session, semester, moment)
+    report = cached_report(session, semester, moment)
     window = period.period_window(semester, month, start, end)
     table = attendance_frame(window_report(report, *window)).drop(columns="user_id")
     # The same states as the 今日值班 board (of the team's running semester).
@@ -173,5 +174,5 @@ def export_attendance(
 )
 def export_monthly(session: Session, semester: Semester, _clicks: int | None):
     """月度汇总 of the whole semester: one row per person and month, with a 合计 row."""
-    report = build_report(session, semester, now())
+    report = cached_report(session, semester, now())
     return excel.send_workbook(monthly_sheets(report), f"月度汇总-{semester.name}.xlsx")

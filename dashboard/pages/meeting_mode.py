@@ -26,7 +26,8 @@ from dashboard.tables.assessment import (
 from dashboard.tables.attendance import weekly_statuses
 from dashboard.tables.warnings import warning_counts
 from data.models import Semester
-from data.report import SemesterReport, build_report, grade_label
+from data.report import SemesterReport, grade_label
+from data.report_cache import cached_report
 from data.timeutil import local_today
 from web import now
 
@@ -86,7 +87,7 @@ def render_meeting_mode(session: Session, semester: Semester):
     href = f"/dashboard/report.xlsx?semester={semester.id}"
     exit_href = f"/dashboard/?semester={semester.id}"
     moment = now()
-    report = build_report(session, semester, moment)
+    report = cached_report(session, semester, moment)
     if not report.members:
         message = f"{semester.name}还没有聘任的助管和值班数据，暂时没有可汇报的内容。"
         return dbc.Alert(message, color="info", className="m-3"), href, exit_href
@@ -107,7 +108,7 @@ def overview_slide(report: SemesterReport, moment) -> Slide:
     total = report.attendance.total()
     rate = f"{total.attended / total.expected:.1%}" if total.expected else "—"
     progress = report.meeting_progress
-    as_of = "学期已结束" if report.assessed else f"截至 {local_today(moment)}"
+    as_of = "学期已结束" if report.assessed else f"截至 {local_today(report.as_of)}"
     tiles = [
         tile("在岗助管", f"{len(report.members)}", unit="人"),
         tile("应值班次", str(total.expected)),

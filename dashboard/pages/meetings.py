@@ -12,7 +12,8 @@ from dashboard import access, components, excel, figures
 from dashboard.tables.meetings import meeting_matrix, training_coverage
 from data.export import meetings_frame
 from data.models import Semester
-from data.report import SemesterReport, build_report
+from data.report import SemesterReport
+from data.report_cache import cached_report
 from data.timeutil import local_today
 from web import now
 
@@ -41,7 +42,7 @@ def layout(**_kwargs) -> html.Div:
 )
 def render_meetings(session: Session, semester: Semester):
     moment = now()
-    report = build_report(session, semester, moment)
+    report = cached_report(session, semester, moment)
     header = components.semester_line(semester)
     if not report.members and not report.meetings:
         return components.empty_state(header, NOTHING_YET)
@@ -169,7 +170,7 @@ def coverage_card(training: pd.DataFrame) -> dbc.Card:
 )
 def export_meetings(session: Session, semester: Semester, _clicks: int | None):
     moment = now()
-    report = build_report(session, semester, moment)
+    report = cached_report(session, semester, moment)
     sheets = {
         "例会": meetings_frame(report),
         "例会考勤": meeting_matrix(session, semester, report),

@@ -12,7 +12,8 @@ from dashboard import access, components, figures
 from dashboard.tables.attendance import sign_in_count, weekly_statuses
 from dashboard.tables.today import Board, today_board
 from data.models import Role, Semester
-from data.report import SemesterReport, build_report
+from data.report import SemesterReport
+from data.report_cache import cached_report
 from web import now
 
 SLUG = "overview"
@@ -33,7 +34,7 @@ def layout(**_kwargs) -> html.Div:
 )
 def render_overview(session: Session, semester: Semester):
     moment = now()
-    report = build_report(session, semester, moment)
+    report = cached_report(session, semester, moment)
     header = components.semester_line(semester)
     if report.attendance.total().expected == 0 and not report.members:
         return components.empty_state(header, NO_DUTIES)

@@ -23,7 +23,8 @@ from dashboard.tables.stipend import (
 from data.export import stipend_frame
 from data.models import Semester
 from data.monthly import month_label
-from data.report import SemesterReport, build_report
+from data.report import SemesterReport
+from data.report_cache import cached_report
 from web import now
 
 SLUG = "stipend"
@@ -54,7 +55,7 @@ period.register(SLUG)
     empty=components.NO_SEMESTER_ROSTER,
 )
 def render_stipend(session: Session, semester: Semester, month=None, start=None, end=None):
-    report = build_report(session, semester, now())
+    report = cached_report(session, semester, now())
     window = period.period_window(semester, month, start, end)
     months = window_months(report, window)
     shown = "、".join(month_label(m) for m in months) if months else period.WHOLE_LABEL
@@ -200,7 +201,7 @@ def detail_card(report: SemesterReport, frame: pd.DataFrame) -> dbc.Card:
 def export_stipend(
     session: Session, semester: Semester, _clicks: int | None, month=None, start=None, end=None
 ):
-    report = build_report(session, semester, now())
+    report = cached_report(session, semester, now())
     frame = stipend_frame(report, stipend_statuses(session, semester.id))
     months = window_months(report, period.period_window(semester, month, start, end))
     sheets = {"补贴": frame, "每人每月": stipend_by_month(report, months)}

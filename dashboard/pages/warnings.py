@@ -17,7 +17,7 @@ from dashboard.tables.warnings import (
 )
 from data.inputs import parse_id
 from data.models import Semester, User
-from data.report import build_report
+from data.report_cache import cached_report
 from web import now
 
 SLUG = "warnings"
@@ -72,7 +72,7 @@ def layout(**_kwargs) -> html.Div:
     empty=components.NO_SEMESTER,
 )
 def render_warnings(session: Session, semester: Semester):
-    report = build_report(session, semester, now())
+    report = cached_report(session, semester, now())
     header = components.semester_line(semester, "每次打开时按最新数据重新计算")
     if not report.members:
         return components.empty_state(header, NO_MEMBERS)
@@ -209,7 +209,7 @@ def evidence_body(evidence: pd.DataFrame):
     empty=dash.no_update,
 )
 def export_warnings(session: Session, semester: Semester, _clicks: int | None):
-    report = build_report(session, semester, now())
+    report = cached_report(session, semester, now())
     sheets = {
         "预警": warning_table(report)[["学号", "姓名", "等级", "原因"]],
         "设备绑定预警": device_alerts(session, semester),

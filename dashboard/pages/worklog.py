@@ -13,7 +13,7 @@ from dashboard.tables.worklog import recent_records, records_per_week, worklog_w
 from data.export import worklog_frame
 from data.inputs import clean_text, shorten
 from data.models import Semester
-from data.report import build_report
+from data.report_cache import cached_report
 from web import now
 
 SLUG = "worklog"
@@ -55,7 +55,7 @@ period.register(SLUG)
 )
 def render_worklog(session: Session, semester: Semester, month=None, start=None, end=None):
     window = period.period_window(semester, month, start, end)
-    report = worklog_window(session, build_report(session, semester, now()), window)
+    report = worklog_window(session, cached_report(session, semester, now()), window)
     header = components.semester_line(semester, f"统计范围：{period.window_text(semester, window)}")
     weekly = records_per_week(session, semester, window)
     if weekly.empty and not report.members:
@@ -117,7 +117,7 @@ def export_worklog(
     end: object = None,
 ):
     window = period.period_window(semester, month, start, end)
-    report = worklog_window(session, build_report(session, semester, now()), window)
+    report = worklog_window(session, cached_report(session, semester, now()), window)
     weekly = records_per_week(session, semester, window)
     sheets = {
         "工作记录": worklog_frame(report),

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from dashboard.tables.semesters import started_semesters
 from data.export import StoredAssessment
 from data.models import GRADE_LABELS, Assessment, Grade, Semester
-from data.report import SemesterReport, build_report, grade_label
+from data.report import SemesterReport, grade_label
+from data.report_cache import cached_report
 from data.timeutil import local_today
 
 GRADES = (Grade.excellent.value, Grade.qualified.value, Grade.unqualified.value)
@@ -105,7 +106,7 @@ def grade_history(
             counts, estimate = published[s.id], False
         else:
             mine = report is not None and s.id == report.semester.id
-            r = report if mine else build_report(session, s, now)
+            r = report if mine else cached_report(session, s, now)
             counts, estimate = grade_counts(r), r.estimate
         label = s.name + ("（预估）" if estimate else "")
         rows += [(label, grade_label(g), counts.get(grade_label(g), 0), estimate) for g in GRADES]

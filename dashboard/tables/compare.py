@@ -1,14 +1,14 @@
 """学期对比 inputs: one semester's headline numbers, for every started semester of a team.
 
 A running semester is compared with the earlier ones at the same point (同期): if today is in
-its week N, the others are read as of the end of their own week N (SPEC §5).
+its week N, the others count the duties of their own weeks 1…N (SPEC §5), as finally judged.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import pandas as pd
 from openpyxl import load_workbook
@@ -19,7 +19,17 @@ from dashboard.tables.semesters import started_semesters
 from data.attendance import semester_attendance
 from data.cli.report import end_of_local_day
 from data.models import Semester
-from data.report import SemesterReport, build_report, grade_label, members_of
+from data.report import SemesterReport, grade_label, members_of
+from data.report_cache import cached_report
+from data.summaries import (
+    Figures,
+    figures_of,
+    report_rows,
+    semester_week,
+    stored_figures,
+    week_end,
+    week_rows,
+)
 from data.timeutil import local_today
 from data.xlsx import workbook_bytes
 
@@ -86,17 +96,6 @@ def semester_stats(report: SemesterReport) -> SemesterStats:
     )
 
 
-def semester_week(start: date, day: date) -> int:
-    """The week of the semester ``day`` falls in: week 1 is the Monday–Sunday holding ``start``."""
-    return (day - (start - timedelta(days=start.weekday()))).days // 7 + 1
-
-
-def week_end(start: date, end: date, week: int) -> date:
-    """The Sunday ending week ``week`` of a semester, or its last day if it is shorter."""
-    monday = start - timedelta(days=start.weekday())
-    return min(monday + timedelta(days=7 * week - 1), end)
-
-
 def running_semester(semesters: list[Semester], today: date) -> Semester | None:
     """The semester that holds today, if any (the one the others are compared with 同期)."""
     return next((s for s in semesters if s.start <= today <= s.end), None)
@@ -111,69 +110,75 @@ def compare_stats(
 ) -> list[SemesterStats]:
     """Every started semester of ``semester``'s team, oldest first.
 
-    With ``scope`` SAME and a running semester in week N, every other semester is the
-    build_report as of the end of its own week N, labelled 同期; without one, SAME is FULL.
+    With ``scope`` SAME and a running semester in week N, every finished semester counts the
+    duties of its weeks 1…N, labelled 同期; without one, SAME is FULL.
 
-    A finished semester whose results were published is read from the attendance engine and
-    the stored grades (what was reported, 第九条一); the others get a full engine run. That
-    keeps ten semesters of a university-sized team near the one-second target.
+    A finished semester reads the summary stored at finalize (data.summaries); one without it
+    is summarised the same way in memory, so both give the same numbers. Only the running
+    semester gets a full engine run, so thirty semesters cost about what ten do. Finished
+    semesters show their final grades in both scopes (published, else the stored 预估).
     """
     today = local_today(now)
     semesters = started_semesters(session, semester.team_id, today)
     running = running_semester(semesters, today)
+    week = None
     if scope == SAME and running is not None:
-        return _same_point_stats(session, semesters, running, now, current)
-    published = published_grades(session, [s.id for s in semesters])
+        week = semester_week(running.start, today)
+    point = f"第{week}周" if week is not None else ""
+    finished = [s.id for s in semesters if s.end < today]
+    stored = stored_figures(session, finished, week)
+    published = published_grades(session, finished)
     stats = []
     for s in semesters:
-        if current is not None and current.semester.id == s.id:
-            stats.append(semester_stats(current))
-        elif s.end < today and s.id in published:
-            stats.append(_published_stats(session, s, now, published[s.id]))
-        else:
-            stats.append(semester_stats(build_report(session, s, now)))
+        if s.id in finished:
+            figures = stored.get(s.id) or _computed_figures(
+                session, s, now, week, s.id in published
+            )
+            found = _figures_stats(s, figures, published.get(s.id))
+            stats.append(replace(found, point=point and point + "（同期）"))
+        elif current is not None and current.semester.id == s.id:
+            stats.append(replace(semester_stats(current), point=point and point + "（进行中）"))
+        elif running is not None and s.id == running.id:
+            report = cached_report(session, s, now)
+            stats.append(replace(semester_stats(report), point=point and point + "（进行中）"))
+        else:  # started, not finished, not today's: only possible with overlapping terms
+            moment = end_of_local_day(week_end(s.start, s.end, week)) if week else now
+            report = cached_report(session, s, min(moment, now))
+            stats.append(replace(semester_stats(report), point=point and point + "（同期）"))
     return stats
 
 
-def _same_point_stats(
-    session: Session,
-    semesters: list[Semester],
-    running: Semester,
-    now: datetime,
-    current: SemesterReport | None,
-) -> list[SemesterStats]:
-    week = semester_week(running.start, local_today(now))
-    stats = []
-    for s in semesters:
-        if s.id == running.id:
-            report = current if current is not None else build_report(session, s, now)
-            stats.append(replace(semester_stats(report), point=f"第{week}周（进行中）"))
-            continue
-        moment = end_of_local_day(week_end(s.start, s.end, week))
-        report = build_report(session, s, min(moment, now))
-        stats.append(replace(semester_stats(report), point=f"第{week}周（同期）"))
-    return stats
+def _computed_figures(
+    session: Session, semester: Semester, now: datetime, week: int | None, published: bool
+) -> Figures:
+    """A finished semester without a stored summary, summarised the way finalize stores it."""
+    if published:  # the grades come from the Assessment rows: the engine run is enough
+        attendance = semester_attendance(session, semester, now)
+        grades = {m.id: "" for m in members_of(session, semester)}
+        rows = week_rows(semester, attendance.outcomes)
+        return figures_of(rows, grades, False, week)
+    report = cached_report(session, semester, now)
+    rows, grades = report_rows(report)
+    return figures_of(rows, grades, report.estimate, week)
 
 
-def _published_stats(
-    session: Session, semester: Semester, now: datetime, grades: dict[str, int]
+def _figures_stats(
+    semester: Semester, figures: Figures, published: dict[str, int] | None
 ) -> SemesterStats:
-    attendance = semester_attendance(session, semester, now)
-    total = attendance.total()
-    members = {m.id for m in members_of(session, semester)}
-    minutes = sum(v.credited_minutes for k, v in attendance.summaries().items() if k in members)
+    """A finished semester's headline numbers; published grades are what was reported."""
+    grades = {grade_label(g): figures.grades.get(g, 0) for g in GRADES}
     return SemesterStats(
         semester_id=semester.id,
         name=semester.name,
-        assistants=len(members),
-        expected=total.expected,
-        attended=total.attended,
-        late=total.late,
-        absent=total.absent,
-        hours=round(minutes / 60, 2),
-        grades=grades,
+        assistants=figures.assistants,
+        expected=figures.total.expected,
+        attended=figures.total.attended,
+        late=figures.total.late,
+        absent=figures.total.absent,
+        hours=figures.hours,
+        grades=published if published is not None else grades,
         assessed=True,
-        estimate=False,
+        estimate=figures.estimate if published is None else False,
     )
 
 

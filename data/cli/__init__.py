@@ -20,6 +20,7 @@ MODULES = (
     "data.cli.demo",
     "data.cli.report",
     "data.cli.notify",
+    "data.cli.summarize",
 )
 
 

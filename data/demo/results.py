@@ -19,6 +19,7 @@ from data.models import (
     StipendStatus,
 )
 from data.report import build_report
+from data.summaries import store_summaries
 
 
 class ResultsPhase(BuilderBase):
@@ -123,6 +124,8 @@ class ResultsPhase(BuilderBase):
             )
         )
         self.session.flush()
+        # Locked with its grades: summarised as finalize does, so 学期对比 reads stored rows.
+        store_summaries(self.session, semester, computed)
         # Read again so the bonus is in the best one's stipend exactly as the report adds it.
         report = build_report(self.session, semester, as_of, estimate=False)
         members = {m.user_id: m for m in report.members}

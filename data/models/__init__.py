@@ -51,6 +51,8 @@ from data.models.people import (
     User,
     Violation,
 )
+from data.models.revision import DataRevision
+from data.models.summary import SemesterMemberSummary, SemesterSummary, SemesterWeekTotal
 from data.models.work import (
     Meeting,
     MeetingAttendance,
@@ -76,6 +78,7 @@ __all__ = [
     "CheckMethod",
     "Commendation",
     "CourseFailure",
+    "DataRevision",
     "DeviceAlert",
     "DismissalReason",
     "DutyCorrection",
@@ -98,6 +101,9 @@ __all__ = [
     "Semester",
     "SemesterBreak",
     "SemesterMakeupDay",
+    "SemesterMemberSummary",
+    "SemesterSummary",
+    "SemesterWeekTotal",
     "Shift",
     "ShiftAssignment",
     "ShiftVersion",

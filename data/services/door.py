@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, false, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.attendance import semester_attendance
-from data.attendance_inputs import AttendanceInputs, EventRow, person_inputs
+from data.attendance_inputs import AttendanceInputs, EventRow
 from data.db import write_transaction
-from data.facts import semester_containing
 from data.models import (
     STAGE_LABELS,
-    Appointment,
     CheckAction,
     CheckEvent,
     CheckMethod,
@@ -30,7 +28,6 @@ from data.models import (
     Place,
     Semester,
     Stage,
-    TeamSettings,
     UsedToken,
     User,
     WorkRecord,
@@ -38,6 +35,7 @@ from data.models import (
 from data.policy.settings import PolicySettings, SettingsHistory
 from data.policy.types import AttendanceSummary
 from data.services import Refused
+from data.services.door_reads import person_inputs, state_row
 from data.services.door_rules import (
     ACTION_LABELS,
     EXTRA_IN,
@@ -106,29 +104,6 @@ class Confirm:
 # --- Reading --------------------------------------------------------------------------------
 
 
-def _state_query(user_id: int, place_id: int | None, day: date, fingerprint: str | None) -> Select:
-    """One row: the scanned place, the team's settings, today's semester and the appointment."""
-    used = (
-        select(UsedToken.id)
-        .where(UsedToken.user_id == User.id, UsedToken.token_hash == fingerprint)
-        .exists()
-        if fingerprint
-        else false()
-    )
-    return (
-        select(Place, TeamSettings.values, Semester, Appointment.stage, used)
-        .select_from(User)
-        .outerjoin(Place, Place.id == place_id)
-        .outerjoin(TeamSettings, TeamSettings.team_id == User.team_id)
-        .outerjoin(Semester, semester_containing(User.team_id, day))
-        .outerjoin(
-            Appointment,
-            and_(Appointment.user_id == User.id, Appointment.semester_id == Semester.id),
-        )
-        .where(User.id == user_id)
-    )
-
-
 def read(
     session: Session,
     actor: User,
@@ -139,8 +114,8 @@ def read(
 ) -> Door:
     """The door for ``actor`` scanned at ``place_id``; Refused (in the order the SPEC asks)."""
     user_id, team_id = actor.id, actor.team_id
-    query = _state_query(user_id, place_id, local_today(now), fingerprint)
-    place, values, semester, stage, used = session.execute(query).one()
+    row = state_row(session, user_id, place_id, local_today(now), fingerprint)
+    place, values, semester, stage, used, revision = row
     if place_id is not None and (place is None or place.team_id != team_id):
         raise Refused(WRONG_TEAM)
     history = SettingsHistory.from_dict(values)
@@ -153,7 +128,7 @@ def read(
     for row in (place, semester):
         if row is not None:
             session.expunge(row)
-    inputs = person_inputs(session, semester, user_id)
+    inputs = person_inputs(session, semester, user_id, revision)
     state = door_state(inputs, semester, history, user_id, now)
     return Door(user_id, team_id, place, semester, history, inputs, state, bool(used))
 
@@ -174,11 +149,12 @@ def answer_repeat(
     """
     if requested not in ACTION_LABELS:
         return None
-    query = _state_query(actor.id, None, local_today(now), None)
-    _place, values, semester, _stage, _used = session.execute(query).one()
+    _place, values, semester, _stage, _used, revision = state_row(
+        session, actor.id, None, local_today(now), None
+    )
     if semester is None:
         return None
-    inputs = person_inputs(session, semester, actor.id)
+    inputs = person_inputs(session, semester, actor.id, revision)
     history = SettingsHistory.from_dict(values)
     state = door_state(inputs, semester, history, actor.id, now)
     try:
@@ -257,8 +233,9 @@ def _scheduled(requested: str, state: DoorState) -> bool:
 
 def _fresh(session: Session, door: Door, now: datetime) -> dict:
     """The semester, settings and state as they are now (read inside the write transaction)."""
-    query = _state_query(door.user_id, None, local_today(now), None)
-    _place, values, semester, stage, _used = session.execute(query).one()
+    _place, values, semester, stage, _used, _revision = state_row(
+        session, door.user_id, None, local_today(now), None
+    )
     if semester is None:
         raise Refused(NO_SEMESTER)
     _check_in_post(stage)
@@ -289,14 +266,28 @@ def _events_today(session: Session, user_id: int, now: datetime) -> list[EventRo
     return [EventRow(*row) for row in session.execute(query)]
 
 
+_INSERT_TOKEN = insert(UsedToken)
+_INSERT_EVENT = insert(CheckEvent)
+_INSERT_RECORD = insert(WorkRecord)
+# Who else signed in or out with this device today (bound: device_id, start, end, user_id).
+_OTHERS_ON_DEVICE = select(CheckEvent.user_id).where(
+    CheckEvent.device_id == bindparam("device_id"),
+    CheckEvent.at >= bindparam("start"),
+    CheckEvent.at < bindparam("end"),
+    CheckEvent.user_id != bindparam("user_id"),
+)
+
+
 def _record(
     session: Session, door: Door, requested: str, scan: Scan, now: datetime, record: str
 ) -> tuple[DoorResult, EventRow]:
     """Write the action (the caller's transaction commits); the unique keys refuse a repeat."""
+    # Core statements built once: the ORM's per-statement work outweighed these small writes.
+    connection = session.connection()
     if scan.fingerprint:
         # A kiosk code is used once per account: the unique key refuses a second use.
         values = {"user_id": door.user_id, "token_hash": scan.fingerprint, "used_at": now}
-        session.execute(insert(UsedToken).values(**values))
+        connection.execute(_INSERT_TOKEN, values)
     state, settings = door.state, door.settings
     signing_in = requested in (SIGN_IN, EXTRA_IN)
     text = "" if signing_in else check_record(record, settings)
@@ -311,19 +302,22 @@ def _record(
         action,
         scan.method,
     )
-    session.execute(
-        insert(CheckEvent).values(
-            **row._asdict(), place_id=scan.place_id, source_ip=scan.ip, device_id=scan.device_id
-        )
+    connection.execute(
+        _INSERT_EVENT,
+        {
+            **row._asdict(),
+            "place_id": scan.place_id,
+            "source_ip": scan.ip,
+            "device_id": scan.device_id,
+        },
     )
     if signing_in:
         _note_device(session, door, scan.device_id, now)
         return signed_in_result(duty, state, settings, now), row
     day = duty.day if duty else local_today(now)
-    session.execute(
-        insert(WorkRecord).values(
-            user_id=door.user_id, duty_date=day, shift_id=row.shift_id, content=text
-        )
+    connection.execute(
+        _INSERT_RECORD,
+        {"user_id": door.user_id, "duty_date": day, "shift_id": row.shift_id, "content": text},
     )
     return signed_out_result(duty, state, settings, now), row
 
@@ -348,16 +342,13 @@ def _note_device(session: Session, door: Door, device_id: str, now: datetime) ->
         return
     today = local_today(now)
     start = local_to_utc(today, datetime.min.time())
-    others = set(
-        session.scalars(
-            select(CheckEvent.user_id).where(
-                CheckEvent.device_id == device_id,
-                CheckEvent.at >= start,
-                CheckEvent.at < start + timedelta(days=1),
-                CheckEvent.user_id != door.user_id,
-            )
-        )
-    )
+    params = {
+        "device_id": device_id,
+        "start": start,
+        "end": start + timedelta(days=1),
+        "user_id": door.user_id,
+    }
+    others = set(session.connection().execute(_OTHERS_ON_DEVICE, params).scalars())
     if not others:
         return
     alert = session.scalar(

@@ -18,6 +18,7 @@ from data.audit import snapshot
 from data.inputs import clean_block
 from data.models import AuditLog, Semester, User
 from data.services import REASON_MAX, Refused, audit
+from data.summaries import delete_summaries, store_summaries
 from data.timeutil import local_today
 
 LOCKED_MESSAGE = "本学期考核已锁定，如需修改请先解锁"
@@ -112,6 +113,8 @@ def finalize(
     action = "semester.relock" if _was_unlocked(session, semester) else "semester.finalize"
     after = snapshot(semester, FIELDS)
     audit(session, actor, action, "semester", semester.id, before, after, at=at, ip=ip)
+    # Locked from here on, so its figures are final: store them once for 学期对比 (SPEC §8).
+    store_summaries(session, semester, at)
     return True
 
 
@@ -130,4 +133,5 @@ def unlock(
     semester.finalized_at = None
     after = {**snapshot(semester, FIELDS), "reason": reason}
     audit(session, actor, "semester.unlock", "semester", semester.id, before, after, at=at, ip=ip)
+    delete_summaries(session, semester)  # it may change again: 学期对比 computes it until relock
     return True

@@ -143,9 +143,9 @@ def test_healthz_is_503_when_the_database_is_unreachable(app):
 
 def test_static_urls_carry_a_content_hash(app, client):
     page = client.get("/login").get_data(as_text=True)
-    match = re.search(r'href="/static/site\.css\?v=([0-9a-f]{12})"', page)
-    assert match, "site.css is linked without its version"
-    assert client.get(f"/static/site.css?v={match.group(1)}").status_code == 200
+    match = re.search(r'href="/static/door\.css\?v=([0-9a-f]{12})"', page)
+    assert match, "door.css is linked without its version"
+    assert client.get(f"/static/door.css?v={match.group(1)}").status_code == 200
     with app.test_request_context():
         from flask import url_for
 

@@ -1,0 +1,156 @@
+"""The lean door (issue 16): only the person's duties, the read model's count, caches that follow
+every write. Statements are counted and calls recorded, never timed.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+import data.attendance as attendance
+import data.services.door_rules as door_rules
+from data.attendance import semester_attendance
+from data.attendance_inputs import person_inputs
+from data.models import OverrideKind, Semester, Shift, ShiftAssignment, ShiftOverride, User
+from data.policy.types import AttendanceSummary
+from tests.conftest import DEMO_NOW
+from tests.web.test_door import at, poster_url, scan_and_login
+from tests.web.test_door_statements import _history, counted_press
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def clock(app):
+    class Clock:
+        moment = at(8, 0)
+
+        def set(self, moment) -> None:
+            self.moment = moment
+
+    c = Clock()
+    app.config["CLOCK"] = lambda: c.moment
+    return c
+
+
+def _share_the_shift(db, team) -> set[int]:
+    """Put the other assistants on assistants[0]'s Wednesday shift; their user ids."""
+    with db.session() as s:
+        me = s.scalar(select(User).where(User.username == team.assistants[0]))
+        shift = s.scalar(
+            select(Shift.id).join(ShiftAssignment).where(ShiftAssignment.user_id == me.id)
+        )
+        others = set(s.scalars(select(User.id).where(User.username.in_(team.assistants[1:]))))
+        s.add_all(ShiftAssignment(shift_id=shift, user_id=uid) for uid in others)
+        s.commit()
+        return others
+
+
+def _recording(monkeypatch, module, name: str, seen: list[int], result_users: bool = False):
+    """Wrap ``module.name`` to note the user of every duty it is given (or returns)."""
+    original = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if result_users:
+            seen.extend(d.user_id for d in result)
+        else:
+            seen.append(args[0].user_id)
+        return result
+
+    monkeypatch.setattr(module, name, wrapper)
+
+
+def test_a_sign_in_classifies_and_expands_only_the_persons_duties(
+    client, app, team, clock, db, monkeypatch
+):
+    others = _share_the_shift(db, team)
+    user_id = _history(db, team)
+    classified: list[int] = []
+    expanded: list[int] = []
+    _recording(monkeypatch, attendance, "classify_duty", classified)
+    _recording(monkeypatch, door_rules, "classify_duty", classified)
+    _recording(monkeypatch, attendance, "expected_duties", expanded, result_users=True)
+    clock.set(at(8, 7))
+    scan_and_login(client, app, team, team.assistants[0])
+    classified.clear()
+    expanded.clear()
+    seen, page = counted_press(client, app, "sign_in")
+    assert "迟到 7 分钟" in page and "本学期已迟到 3 次（3 次即不合格）" in page
+    assert classified and set(classified) == {user_id}
+    # Nobody else on the shared shift is expanded; only whom the person's swap replaces.
+    with db.session() as s:
+        replaced = s.scalar(select(User.id).where(User.username == team.assistants[1]))
+    assert user_id in expanded and set(expanded) <= {user_id, replaced}
+    assert not (others - {replaced}) & set(expanded)
+    # The count shown is the whole team's read model's figure for the person.
+    with db.session() as s:
+        semester = s.get(Semester, team.semester_id)
+        everyone = semester_attendance(s, semester, at(8, 7)).summaries()
+    shown = int(re.search(r"本学期已迟到 (\d+) 次", page).group(1))
+    assert shown == everyone.get(user_id, AttendanceSummary()).late
+
+
+def test_a_repeated_press_reads_the_state_only(client, app, team, clock):
+    """Once nothing was written since, a press needs no second read of the person's semester."""
+    scan_and_login(client, app, team, team.assistants[0])
+    client.get("/checkin/door")  # the page read the person's inputs under this revision
+    seen, page = counted_press(client, app, "sign_in")
+    assert "准时" in page
+    clock.set(at(8, 9))
+    client.get(poster_url(app, team.place_id))  # a fresh scan: its proof lets the press through
+    counted_press(client, app, "sign_in")  # after the write: read again, then kept
+    client.get(poster_url(app, team.place_id))
+    seen, page = counted_press(client, app, "sign_in")
+    assert "已签到（08:00）" in page
+    assert not any("UNION ALL" in s for s in seen), "\n".join(seen)
+    assert len(seen) <= 3  # BEGIN, the login, the state row
+
+
+def test_a_schedule_edit_today_is_seen_at_once(client, app, team, clock, db):
+    """The per-process inputs are keyed on the data revision: a new duty shows on the next scan."""
+    clock.set(at(14, 0))  # no duty of assistants[0] now: 加班
+    page = scan_and_login(client, app, team, team.assistants[0]).get_data(as_text=True)
+    assert "现在没有你的值班" in page
+    assert "现在没有你的值班" in client.get("/checkin/door").get_data(as_text=True)  # cached
+    with db.session() as s:
+        me = s.scalar(select(User.id).where(User.username == team.assistants[0]))
+        s.add(
+            ShiftOverride(
+                semester_id=team.semester_id,
+                on=at(14, 0).date(),
+                kind=OverrideKind.extra,
+                user_id=me,
+                start=time(14, 0),
+                end=time(16, 0),
+                reason="临时加一班",
+            )
+        )
+        s.commit()
+    page = client.get("/checkin/door").get_data(as_text=True)
+    assert "现在没有你的值班" not in page and "14:00–16:00" in page
+    seen, result = counted_press(client, app, "sign_in")
+    assert "准时" in result and "14:00–16:00" in result
+
+
+def test_the_persons_own_read_gives_the_full_reads_duties_and_outcomes(demo_db):
+    """``person_inputs(own=True)`` (the door's read) equals the whole team's, person by person."""
+    with demo_db.session() as s:
+        checked = 0
+        for semester in s.scalars(select(Semester)):
+            team = semester_attendance(s, semester, DEMO_NOW).by_user()
+            members = list(s.scalars(select(User.id).where(User.team_id == semester.team_id)))
+            days = [DEMO_NOW.date() + timedelta(days=k) for k in range(-3, 4)]
+            for user_id in members:
+                own = person_inputs(s, semester, user_id, own=True)
+                for day in (*days, semester.start, date(semester.start.year, 10, 8)):
+                    assert own.duties_on(semester, day, user_id) == attendance.duties_on(
+                        s, semester, day, user_id
+                    )
+                mine = semester_attendance(s, semester, DEMO_NOW, {user_id}, inputs=own)
+                assert sorted(map(repr, mine.outcomes)) == sorted(map(repr, team.get(user_id, [])))
+                checked += len(mine.outcomes)
+        assert checked > 1000
