@@ -86,7 +86,7 @@ def log_in(user: User, token: str, remember: bool = False) -> None:
 def start_login(user: User, remember: bool = False) -> None:
     """A new revocable login of ``user`` in this browser, written in its own transaction."""
     db = get_session()
-    with write_transaction(db):
+    with write_transaction(db, data=False):  # a login row: no data revision
         token = sessions.start(db, user, utcnow(), max_age=login_max_age())
     log_in(user, token, remember)
 
@@ -96,7 +96,7 @@ def end_login() -> None:
     token = getattr(current_user, "login_token", None)
     if token:
         db = get_session()
-        with write_transaction(db):
+        with write_transaction(db, data=False):
             sessions.end(db, token, utcnow())
 
 

@@ -262,14 +262,8 @@ def semester_attendance(
         inputs = _semester_inputs(session, semester, user_ids, days)
     today = local_today(now)
     first, last = days or (semester.start, semester.end)
-    duties = expected_duties(
-        max(first, semester.start),
-        min(last, semester.end),
-        inputs.shifts,
-        inputs.overrides,
-        inputs.breaks,
-        until=min(today, semester.end),
-        makeup=inputs.makeup,
+    duties = inputs.expected(
+        max(first, semester.start), min(last, semester.end), min(today, semester.end)
     )
     duties = _in_post(semester, duties, inputs.windows, user_ids)
     by_duty, extra = _events_by_duty(inputs.events, duties, history.current, history.for_duty)

@@ -90,6 +90,25 @@ class AttendanceInputs:
     leaves: list[tuple[Key, LeaveInfo]] = field(default_factory=list)
     corrections: dict[Key, CorrectionInfo] = field(default_factory=dict)
     makeup: dict[date, int] = field(default_factory=dict)  # declared 调休上班 day → weekday
+    # (first, last, until) → expected duties: the door's inputs are kept and asked again.
+    expanded: dict[tuple, list[Duty]] = field(default_factory=dict, compare=False, repr=False)
+
+    def expected(self, first: date, last: date, until: date | None) -> list[Duty]:
+        """``expected_duties`` over these inputs (kept; the list must not be changed)."""
+        key = (first, last, until)
+        duties = self.expanded.get(key)
+        if duties is None:
+            duties = expected_duties(
+                first,
+                last,
+                self.shifts,
+                self.overrides,
+                self.breaks,
+                until=until,
+                makeup=self.makeup,
+            )
+            self.expanded[key] = duties
+        return duties
 
     def duties_on(self, semester: Semester, day: date, user_id: int) -> list[Duty]:
         """One person's expected duties of one day, as ``data.attendance.duties_on`` gives them."""
@@ -102,7 +121,8 @@ class AttendanceInputs:
 
     def with_event(self, event: EventRow) -> AttendanceInputs:
         """The same inputs plus an event just written (so nothing needs reading again)."""
-        return dataclasses.replace(self, events=[*self.events, event])
+        # Events do not move duties: the expansion carries over.
+        return dataclasses.replace(self, events=[*self.events, event], expanded=self.expanded)
 
 
 def shift_specs(

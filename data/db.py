@@ -63,7 +63,7 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 @contextmanager
-def write_transaction(session: Session) -> Iterator[Session]:
+def write_transaction(session: Session, *, data: bool = True) -> Iterator[Session]:
     """The one way writes are committed: a fresh transaction that holds the write lock.
 
     Whatever the session read before is ended first: in WAL mode a read transaction that later
@@ -71,12 +71,14 @@ def write_transaction(session: Session) -> Iterator[Session]:
     the new transaction starts with BEGIN IMMEDIATE, so concurrent writers queue on the busy
     timeout instead of failing; PostgreSQL needs nothing special. Commits on success, rolls back
     on any error (a refusal included), so a refused change leaves nothing half-written.
+    ``data=False``: the transaction writes only ``revision.NOT_DATA`` tables (logins).
     """
     session.rollback()
     if session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     # Core statements on the session's connection escape the ORM's events: bump regardless.
-    revision.mark_written(session)
+    if data:
+        revision.mark_written(session)
     try:
         yield session
         session.commit()

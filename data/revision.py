@@ -8,12 +8,18 @@ and its new revision become visible together and a rolled-back write changes not
 
 The token is random rather than a counter: a restored backup or a truncated table can never
 bring back a value that once stood for other data.
+
+Logins are not data: a transaction that writes only ``NOT_DATA`` tables keeps the revision, so
+a morning of logins does not empty every cache. A writer that knows the revision its cached
+reads were made under says so (``expect``); if its commit replaces exactly that token, it knows
+its own write is the only change in between (``succession``) and may carry its cache forward.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from itertools import chain
 
 from sqlalchemy import Connection, bindparam, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
@@ -22,11 +28,16 @@ from sqlalchemy.sql.elements import TextClause
 from data.models.revision import DataRevision
 
 _DIRTY = "data_revision.dirty"
+_EXPECT = "data_revision.expect"
+_SUCCESSION = "data_revision.succession"
+# Tables no report, count or cache reads: writing only these keeps the revision.
+NOT_DATA = frozenset({"login_session"})
 _ROW = 1
 _TABLE = DataRevision.__table__
 _CURRENT = select(_TABLE.c.value).where(_TABLE.c.id == _ROW)
 # Built once: the door pays for this statement on every sign-in.
 _BUMP = update(_TABLE).where(_TABLE.c.id == _ROW).values(value=bindparam("token"))
+_BUMP_FROM = _BUMP.where(_TABLE.c.value == bindparam("expected"))
 _WRITE_SQL = re.compile(r"\s*(insert|update|delete|replace|merge)\b", re.IGNORECASE)
 
 
@@ -40,14 +51,37 @@ def mark_written(session: Session) -> None:
     session.info[_DIRTY] = True
 
 
-def bump(connection: Connection) -> str:
-    """Store a fresh token in the connection's transaction and return it."""
+def expect(session: Session, token: str | None) -> None:
+    """The revision this session's cached reads were made under (see ``succession``)."""
+    if token is not None:
+        session.info[_EXPECT] = token
+
+
+def succession(session: Session) -> tuple[str, str] | None:
+    """(expected, new) if the last commit replaced exactly the expected token, once; else None.
+
+    Then nothing but this session's own transaction was committed between the two: reads made
+    under ``expected`` and adjusted for what the transaction wrote hold under ``new``.
+    """
+    return session.info.pop(_SUCCESSION, None)
+
+
+def bump(connection: Connection, expected: str | None = None) -> tuple[str, bool]:
+    """Store a fresh token in the connection's transaction: (token, it replaced ``expected``).
+
+    The UPDATE holds the row until commit (SQLite's write lock, PostgreSQL's row lock), so a
+    replaced ``expected`` means no other commit came between.
+    """
     token = uuid.uuid4().hex
+    if expected is not None:
+        done = connection.execute(_BUMP_FROM, {"token": token, "expected": expected})
+        if done.rowcount == 1:
+            return token, True
     done = connection.execute(_BUMP, {"token": token})
     if done.rowcount == 0:
         # Only a truncated table (the PostgreSQL test fixture) lacks the row the migration adds.
         connection.execute(_upsert(connection, token))
-    return token
+    return token, False
 
 
 def _upsert(connection: Connection, token: str):
@@ -61,14 +95,20 @@ def _upsert(connection: Connection, token: str):
 
 @event.listens_for(Session, "after_flush")
 def _flushed(session: Session, _context) -> None:
-    session.info[_DIRTY] = True
+    # After a flush its new/dirty/deleted collections still show what it wrote.
+    written = chain(session.new, session.dirty, session.deleted)
+    if any(getattr(row, "__tablename__", None) not in NOT_DATA for row in written):
+        session.info[_DIRTY] = True
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _executed(state: ORMExecuteState) -> None:
     statement = state.statement
-    dml = state.is_insert or state.is_update or state.is_delete
-    if dml or (isinstance(statement, TextClause) and _WRITE_SQL.match(statement.text)):
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(statement, "table", None)
+        if getattr(table, "name", None) not in NOT_DATA:
+            state.session.info[_DIRTY] = True
+    elif isinstance(statement, TextClause) and _WRITE_SQL.match(statement.text):
         state.session.info[_DIRTY] = True
 
 
@@ -76,8 +116,12 @@ def _executed(state: ORMExecuteState) -> None:
 def _before_commit(session: Session) -> None:
     # Pending objects are flushed after this hook; flush now so they mark the session too.
     session.flush()
+    expected = session.info.pop(_EXPECT, None)
+    session.info.pop(_SUCCESSION, None)
     if session.info.pop(_DIRTY, False):
-        bump(session.connection())
+        token, replaced = bump(session.connection(), expected)
+        if replaced:
+            session.info[_SUCCESSION] = (expected, token)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -85,3 +129,4 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
     # A rolled-back savepoint keeps the outer transaction's writes: only the root clears.
     if transaction.parent is None:
         session.info.pop(_DIRTY, None)
+        session.info.pop(_EXPECT, None)

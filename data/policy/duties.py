@@ -50,7 +50,9 @@ def makeup_workdays(start: date, end: date) -> set[date]:
     return found
 
 
-def _public_days_off(start: date, end: date) -> set[date]:
+@lru_cache(maxsize=64)
+def _public_days_off(start: date, end: date) -> frozenset[date]:
+    # Kept: the door asks for the same semester's days on every press.
     # Pad by a week so a golden week crossing the range edge is still recognised as one.
     lo, hi = start - timedelta(days=7), end + timedelta(days=7)
     off: set[date] = set()
@@ -68,12 +70,12 @@ def _public_days_off(start: date, end: date) -> set[date]:
             while _is_weekend(cursor) and cursor not in workdays and cursor not in bridged:
                 bridged.add(cursor)
                 cursor += timedelta(days=step)
-    return {d for d in bridged if start <= d <= end}
+    return frozenset(d for d in bridged if start <= d <= end)
 
 
 def non_duty_days(start: date, end: date, breaks: Iterable[tuple[date, date]] = ()) -> set[date]:
     """Public holidays, their 调休 days off (and the weekends they enclose) and college breaks."""
-    days = _public_days_off(start, end)
+    days = set(_public_days_off(start, end))
     for break_start, break_end in breaks:
         lo, hi = max(start, min(break_start, break_end)), min(end, max(break_start, break_end))
         days.update(_days(lo, hi) if lo <= hi else ())

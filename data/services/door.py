@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data import revision
 from data.attendance import semester_attendance
 from data.attendance_inputs import AttendanceInputs, EventRow
 from data.db import write_transaction
@@ -35,7 +36,12 @@ from data.models import (
 from data.policy.settings import PolicySettings, SettingsHistory
 from data.policy.types import AttendanceSummary
 from data.services import Refused
-from data.services.door_reads import person_inputs, state_row
+from data.services.door_reads import (
+    carry_forward,
+    person_inputs,
+    settings_history,
+    state_row,
+)
 from data.services.door_rules import (
     ACTION_LABELS,
     EXTRA_IN,
@@ -87,6 +93,7 @@ class Door:
     inputs: AttendanceInputs
     state: DoorState
     token_used: bool = False
+    revision: str | None = None  # the data revision ``inputs`` were read under
 
     @property
     def settings(self) -> PolicySettings:
@@ -118,19 +125,15 @@ def read(
     place, values, semester, stage, used, revision = row
     if place_id is not None and (place is None or place.team_id != team_id):
         raise Refused(WRONG_TEAM)
-    history = SettingsHistory.from_dict(values)
+    history = settings_history(team_id, values)
     if ip is not None and not network_allowed(ip, history.current):
         raise Refused("请连接校园网（学院 Wi-Fi）后再扫码签到。")
     if semester is None:
         raise Refused(NO_SEMESTER)
     _check_in_post(stage)
-    # Detached, they stay readable after the write transaction ends this read (no re-read).
-    for row in (place, semester):
-        if row is not None:
-            session.expunge(row)
     inputs = person_inputs(session, semester, user_id, revision)
     state = door_state(inputs, semester, history, user_id, now)
-    return Door(user_id, team_id, place, semester, history, inputs, state, bool(used))
+    return Door(user_id, team_id, place, semester, history, inputs, state, bool(used), revision)
 
 
 def _check_in_post(stage: Stage | None) -> None:
@@ -155,7 +158,7 @@ def answer_repeat(
     if semester is None:
         return None
     inputs = person_inputs(session, semester, actor.id, revision)
-    history = SettingsHistory.from_dict(values)
+    history = settings_history(actor.team_id, values)
     state = door_state(inputs, semester, history, actor.id, now)
     try:
         settled = settle_without_writing(state, today_events(inputs.events, now), requested)
@@ -195,6 +198,7 @@ def press(
         raise Refused(REPLAYED)
     try:
         with write_transaction(session):
+            revision.expect(session, door.revision)
             if not _scheduled(requested, door.state):
                 # Only a scheduled duty has a unique key: anything else is decided again under
                 # the lock (a PostgreSQL row lock; SQLite holds the write lock already).
@@ -216,8 +220,11 @@ def press(
         if requested in (SIGN_IN, EXTRA_IN):
             return already_in_today(today) or refuse_stale()
         return already_out(today)
+    inputs = door.inputs.with_event(row)
+    if (carried := revision.succession(session)) is not None:
+        # Our write was the only change: the next request of anyone here reads no more.
+        carry_forward(session, door.semester, door.user_id, inputs, *carried)
     if result.action == SIGN_IN:
-        inputs = door.inputs.with_event(row)
         lines = late_count_lines(session, door, inputs, now)
         result = dataclasses.replace(result, lines=[*result.lines, *lines])
     return result
@@ -233,7 +240,7 @@ def _scheduled(requested: str, state: DoorState) -> bool:
 
 def _fresh(session: Session, door: Door, now: datetime) -> dict:
     """The semester, settings and state as they are now (read inside the write transaction)."""
-    _place, values, semester, stage, _used, _revision = state_row(
+    _place, values, semester, stage, _used, read_under = state_row(
         session, door.user_id, None, local_today(now), None
     )
     if semester is None:
@@ -242,7 +249,10 @@ def _fresh(session: Session, door: Door, now: datetime) -> dict:
     history = SettingsHistory.from_dict(values)
     inputs = person_inputs(session, semester, door.user_id)
     state = door_state(inputs, semester, history, door.user_id, now)
-    return {"semester": semester, "history": history, "inputs": inputs, "state": state}
+    fresh = {"semester": semester, "history": history, "inputs": inputs, "state": state}
+    # Read under the write lock: exactly the revision this transaction replaces.
+    revision.expect(session, read_under)
+    return fresh | {"revision": read_under}
 
 
 def _events_today(session: Session, user_id: int, now: datetime) -> list[EventRow]:

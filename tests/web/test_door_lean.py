@@ -11,12 +11,15 @@ import pytest
 from sqlalchemy import select
 
 import data.attendance as attendance
+import data.attendance_inputs as attendance_inputs
+import data.services.door_reads as door_reads
 import data.services.door_rules as door_rules
+from data import revision
 from data.attendance import semester_attendance
 from data.attendance_inputs import person_inputs
 from data.models import OverrideKind, Semester, Shift, ShiftAssignment, ShiftOverride, User
 from data.policy.types import AttendanceSummary
-from tests.conftest import DEMO_NOW
+from tests.conftest import DEMO_NOW, AuthActions, csrf_token
 from tests.web.test_door import at, poster_url, scan_and_login
 from tests.web.test_door_statements import _history, counted_press
 
@@ -73,7 +76,7 @@ def test_a_sign_in_classifies_and_expands_only_the_persons_duties(
     expanded: list[int] = []
     _recording(monkeypatch, attendance, "classify_duty", classified)
     _recording(monkeypatch, door_rules, "classify_duty", classified)
-    _recording(monkeypatch, attendance, "expected_duties", expanded, result_users=True)
+    _recording(monkeypatch, attendance_inputs, "expected_duties", expanded, result_users=True)
     clock.set(at(8, 7))
     scan_and_login(client, app, team, team.assistants[0])
     classified.clear()
@@ -154,3 +157,101 @@ def test_the_persons_own_read_gives_the_full_reads_duties_and_outcomes(demo_db):
                 assert sorted(map(repr, mine.outcomes)) == sorted(map(repr, team.get(user_id, [])))
                 checked += len(mine.outcomes)
         assert checked > 1000
+
+
+def _fresh_inputs(db, team, username: str):
+    with db.session() as s:
+        semester = s.get(Semester, team.semester_id)
+        user_id = s.scalar(select(User.id).where(User.username == username))
+        return user_id, person_inputs(s, semester, user_id, own=True)
+
+
+def _kept(user_id: int):
+    return next(
+        (v for k, v in door_reads._INPUTS_CACHE.items() if k != "revision" and k[-1] == user_id),
+        None,
+    )
+
+
+def test_a_sign_in_carries_everyone_elses_reads_forward(client, app, team, clock, db):
+    """The door's own commit is the only change: others' kept reads stay and equal fresh ones."""
+    _share_the_shift(db, team)
+    other = app.test_client()
+    scan_and_login(other, app, team, team.assistants[1])  # B's page read B's inputs
+    scan_and_login(client, app, team, team.assistants[0])  # A's login changed no data
+    seen, page = counted_press(client, app, "sign_in")
+    assert "准时" in page
+    with db.session() as s:
+        assert door_reads._INPUTS_CACHE["revision"][1] == revision.current(s)
+    for username in team.assistants[:2]:
+        user_id, fresh = _fresh_inputs(db, team, username)
+        assert _kept(user_id) == fresh  # A's with the sign-in it wrote, B's as read
+    clock.set(at(8, 1))
+    seen, page = counted_press(other, app, "sign_in")
+    assert "准时" in page
+    assert not any("UNION ALL" in s for s in seen), "B's inputs were read again"
+
+
+def test_a_write_in_between_drops_the_kept_reads(client, app, team, clock, db):
+    """Another commit between a read and the press: nothing read before it is used after it."""
+    other = app.test_client()
+    scan_and_login(other, app, team, team.assistants[1])
+    scan_and_login(client, app, team, team.assistants[0])
+    token = csrf_token(client.get("/checkin/door").get_data(as_text=True))
+    with db.session() as s:  # e.g. the 团长 gives B an extra duty meanwhile
+        b = s.scalar(select(User.id).where(User.username == team.assistants[1]))
+        s.add(
+            ShiftOverride(
+                semester_id=team.semester_id,
+                on=at(8, 0).date(),
+                kind=OverrideKind.extra,
+                user_id=b,
+                start=time(18, 0),
+                end=time(19, 0),
+                reason="晚班",
+            )
+        )
+    reply = client.post("/checkin/door", data={"action": "sign_in", "csrf_token": token})
+    assert reply.status_code == 303
+    assert _kept(b) is None
+    page = other.get("/checkin/door").get_data(as_text=True)
+    assert "18:00–19:00" in page or "18:00" in page
+    user_id, fresh = _fresh_inputs(db, team, team.assistants[1])
+    assert _kept(user_id) == fresh
+
+
+def test_logins_and_logouts_keep_the_data_revision(client, app, team, db):
+    with db.session() as s:
+        before = revision.current(s)
+    AuthActions(client).login(team.assistants[0])
+    AuthActions(client).logout()
+    with db.session() as s:
+        assert revision.current(s) == before
+        s.add(
+            ShiftOverride(semester_id=team.semester_id, on=at(8).date(), kind=OverrideKind.cancel)
+        )
+    with db.session() as s:
+        assert revision.current(s) != before
+
+
+def test_succession_only_when_nothing_else_was_committed(db, team):
+    """The door carries its reads forward only if its commit replaced the token it read under."""
+    from data.db import write_transaction
+    from data.models import AuditLog
+
+    with db.sessionmaker() as s, db.sessionmaker() as other:
+        read_under = revision.current(s)
+        with write_transaction(s):
+            revision.expect(s, read_under)
+            s.add(AuditLog(action="mine", entity="test"))
+        expected, new = revision.succession(s)
+        assert expected == read_under and new == revision.current(s) != read_under
+        assert revision.succession(s) is None  # told once
+        read_under = new
+        with write_transaction(other):  # someone else commits after our read
+            other.add(AuditLog(action="theirs", entity="test"))
+        with write_transaction(s):
+            revision.expect(s, read_under)
+            s.add(AuditLog(action="mine again", entity="test"))
+        assert revision.succession(s) is None
+        assert revision.current(s) not in (read_under, None)
