@@ -12,7 +12,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from data.models.base import Base, Grade
 
 
-class SemesterSummary(Base):
+class AttendanceCounts:
+    """The AttendanceSummary counts as columns (``data.summaries.COUNTS`` names them)."""
+
+    expected: Mapped[int] = mapped_column(default=0)
+    attended: Mapped[int] = mapped_column(default=0)
+    normal: Mapped[int] = mapped_column(default=0)
+    late: Mapped[int] = mapped_column(default=0)
+    early: Mapped[int] = mapped_column(default=0)
+    absent: Mapped[int] = mapped_column(default=0)
+    leave: Mapped[int] = mapped_column(default=0)
+    missed_sign_out: Mapped[int] = mapped_column(default=0)
+    extra: Mapped[int] = mapped_column(default=0)
+    credited_minutes: Mapped[int] = mapped_column(default=0)
+    late_minutes: Mapped[int] = mapped_column(default=0)
+
+
+class SemesterSummary(AttendanceCounts, Base):
     """One person's AttendanceSummary counts over one teaching week (and calendar month).
 
     A week across a month boundary is two rows: 工时 is rounded per month (``hours_of``), so the
@@ -29,17 +45,6 @@ class SemesterSummary(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     week: Mapped[int]  # teaching week: week 1 is the Monday–Sunday holding semester.start
     month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    expected: Mapped[int] = mapped_column(default=0)
-    attended: Mapped[int] = mapped_column(default=0)
-    normal: Mapped[int] = mapped_column(default=0)
-    late: Mapped[int] = mapped_column(default=0)
-    early: Mapped[int] = mapped_column(default=0)
-    absent: Mapped[int] = mapped_column(default=0)
-    leave: Mapped[int] = mapped_column(default=0)
-    missed_sign_out: Mapped[int] = mapped_column(default=0)
-    extra: Mapped[int] = mapped_column(default=0)
-    credited_minutes: Mapped[int] = mapped_column(default=0)
-    late_minutes: Mapped[int] = mapped_column(default=0)
 
 
 class SemesterMemberSummary(Base):
@@ -57,7 +62,7 @@ class SemesterMemberSummary(Base):
     estimate: Mapped[bool]  # the report's grades were 预估 (not published) at finalize
 
 
-class SemesterWeekTotal(Base):
+class SemesterWeekTotal(AttendanceCounts, Base):
     """The team's figures from week 1 through ``week``: what 学期对比 reads, one row a semester.
 
     Derived from SemesterSummary when it is written, so 同期 week N and the whole term (the
@@ -72,15 +77,4 @@ class SemesterWeekTotal(Base):
         ForeignKey("semester.id", ondelete="CASCADE"), index=True
     )
     week: Mapped[int]
-    expected: Mapped[int] = mapped_column(default=0)
-    attended: Mapped[int] = mapped_column(default=0)
-    normal: Mapped[int] = mapped_column(default=0)
-    late: Mapped[int] = mapped_column(default=0)
-    early: Mapped[int] = mapped_column(default=0)
-    absent: Mapped[int] = mapped_column(default=0)
-    leave: Mapped[int] = mapped_column(default=0)
-    missed_sign_out: Mapped[int] = mapped_column(default=0)
-    extra: Mapped[int] = mapped_column(default=0)
-    credited_minutes: Mapped[int] = mapped_column(default=0)
-    late_minutes: Mapped[int] = mapped_column(default=0)
     hours: Mapped[float] = mapped_column(default=0)  # members' 工时, each month rounded

@@ -197,3 +197,14 @@ def test_foreign_keys_are_enforced(db):
     with pytest.raises(IntegrityError), db.session() as s:
         s.add(CheckEvent(user_id=999_999, action=CheckAction.sign_in, at=datetime.now(UTC)))
         s.flush()
+
+
+def test_stored_counts_are_the_summary_counts():
+    """The stored summaries hold every AttendanceSummary count, no more, no fewer."""
+    from data.models.summary import SemesterSummary, SemesterWeekTotal
+    from data.summaries import COUNTS
+
+    for model in (SemesterSummary, SemesterWeekTotal):
+        columns = set(model.__table__.columns.keys())
+        assert set(COUNTS) <= columns
+        assert columns - set(COUNTS) <= {"id", "semester_id", "user_id", "week", "month", "hours"}
