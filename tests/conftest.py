@@ -22,7 +22,28 @@ from data.models import Base
 from data.timeutil import LOCAL_TZ
 from tests import factories
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist (the CI's PostgreSQL pass runs ``-n 2``) each worker gets its own
+    database beside the given one (``test`` → ``test_gw0``), created here if missing, so two
+    workers never truncate each other's tables. Without xdist the URL is used as given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    admin = Database(url)
+    name = f"{admin.engine.url.database}_{worker}"
+    with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    worker_url = make_url(url).set(database=name).render_as_string(hide_password=False)
+    os.environ["TEST_DATABASE_URL"] = worker_url  # modules and subprocesses read it too
+    return worker_url
+
+
+TEST_DATABASE_URL = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 
 # No timing in tests: these machines are noisy (speed is measured in bench/).
 hypothesis_settings.register_profile("suite", deadline=None)
