@@ -22,6 +22,7 @@ from data.models import Base
 from data.timeutil import LOCAL_TZ
 from tests import factories
 
+
 def _worker_database(url: str | None) -> str | None:
     """Under pytest-xdist (the CI's PostgreSQL pass runs ``-n 2``) each worker gets its own
     database beside the given one (``test`` → ``test_gw0``), created here if missing, so two
