@@ -43,6 +43,8 @@ VIEW_MODULES = (
     "admin.meetings",  # admin-b
     "admin.people",  # admin-b
     "admin.commendations",  # admin-b (嘉奖)
+    "admin.tasks",  # admin (交办任务)
+    "me.tasks",  # me (交办任务: mark done)
     "admin.recruitment",  # admin-b
     "admin.carry_over",  # admin (续聘)
     "admin.stipend",  # admin-b

@@ -60,6 +60,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Role, ...], str], ...] = (
     ("checkin.carry_over", "续聘", COUNSELOR, TERM),
     ("checkin.people", "离任管理", COUNSELOR, TERM),
     ("checkin.commendations", "嘉奖", COUNSELOR, TERM),
+    ("checkin.tasks", "交办任务", EDITORS, TERM),  # 第六条五
     ("checkin.assessment", "考核", RESULTS, TERM),
     ("checkin.peer_review", "同学互评", (Role.leader,), TERM),
     ("checkin.stipend", "补贴", RESULTS, TERM),

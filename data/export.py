@@ -104,8 +104,12 @@ def warning_frame(report: SemesterReport, *, by_severity: bool = False) -> pd.Da
     return pd.DataFrame(rows, columns=["user_id", "学号", "姓名", "level", "等级", "原因"])
 
 
+TASK_COLUMNS = ["交办任务", "按时完成", "逾期任务"]
+
+
 def worklog_frame(report: SemesterReport, digits: int = 4) -> pd.DataFrame:
-    """Record and weekly-summary compliance per assistant, as the report computed them."""
+    """Record and weekly-summary compliance per assistant, as the report computed them, and
+    their 交办任务 (``MemberReport.tasks``: ``data.policy.tasks.task_counts``)."""
     rows = []
     for m in report.members:
         weeks = m.weekly_summaries + m.weeks_without_summary  # the completed weeks so far
@@ -113,8 +117,10 @@ def worklog_frame(report: SemesterReport, digits: int = 4) -> pd.DataFrame:
         rows.append(
             [m.username, m.name, m.records, round(m.record_rate, digits), m.weekly_summaries]
             + [weeks, summary_rate]
+            + [m.tasks.given, m.tasks.done_on_time, m.tasks.overdue]
         )
     columns = ["学号", "姓名", "记录条数", "记录率", "周总结周数", "应交周数", "周总结率"]
+    columns += TASK_COLUMNS
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -37,9 +37,11 @@ from data.policy.classify import summarize
 from data.policy.lifecycle import MeetingProgress, meeting_progress
 from data.policy.settings import PolicySettings, SettingsHistory
 from data.policy.stipend import StipendResult, compute_stipend
+from data.policy.tasks import TaskCounts, counts_by_user
 from data.policy.types import EXTRA, AttendanceSummary, DutyOutcome
 from data.policy.warnings import WarningResult, assess_warnings
-from data.timeutil import local_today
+from data.tasks import task_rows
+from data.timeutil import LOCAL_TZ, local_today
 
 WORKED = {"normal", "late", "early", "late_early", "missed_sign_out", EXTRA}
 
@@ -61,6 +63,7 @@ class MemberReport:
     estimate: bool = False  # 预估: grade and stipend are not published yet
     # Set by data.monthly.window_report: the hours of the window's months or days only.
     window_hours: float | None = None
+    tasks: TaskCounts = TaskCounts()  # 交办任务 (data.policy.tasks.task_counts)
 
     @property
     def hours(self) -> float:
@@ -136,12 +139,20 @@ class MemberFacts:
     after_start_leaves: int = 0  # 先斩后奏: len(after_start_requests) for the person
     meetings_present: int = 0
     meetings_absent: int = 0  # unexcused (例会旷到)
+    tasks: TaskCounts = TaskCounts()  # 交办任务 as of the moment asked (task_counts)
 
 
 def member_facts(
-    session: Session, semester: Semester, today: date, user_ids: set[int] | None = None
+    session: Session,
+    semester: Semester,
+    today: date,
+    user_ids: set[int] | None = None,
+    now: datetime | None = None,
 ) -> dict[int, MemberFacts]:
-    """Per-user facts for warnings and assessment; one query each, optionally for some users."""
+    """Per-user facts for warnings and assessment; one query each, optionally for some users.
+
+    ``now`` judges task deadlines; without it, the end of ``today`` (college time).
+    """
 
     def only(query, column):
         return query if user_ids is None else query.where(column.in_(user_ids))
@@ -156,7 +167,10 @@ def member_facts(
     presence: dict[int, Counter] = defaultdict(Counter)
     for user_id, status in session.execute(only(query, MeetingAttendance.user_id)):
         presence[user_id][status] += 1
+    moment = now or datetime.combine(today, time.max, tzinfo=LOCAL_TZ)
+    tasks = counts_by_user(task_rows(session, semester, user_ids), moment)
     ids = user_ids if user_ids is not None else set(weekly) | set(after_start) | set(presence)
+    ids = ids if user_ids is not None else set(ids) | set(tasks)
     due = summary_weeks(session, semester, today, set(ids))
     return {
         user_id: MemberFacts(
@@ -165,6 +179,7 @@ def member_facts(
             after_start_leaves=after_start[user_id],
             meetings_present=presence[user_id][Presence.present],
             meetings_absent=presence[user_id][Presence.absent],
+            tasks=tasks.get(user_id, TaskCounts()),
         )
         for user_id in ids
     }
@@ -178,6 +193,8 @@ def member_warning(
         weeks_without_summary=facts.weeks_missing,
         after_start_leaves=facts.after_start_leaves,
         unexcused_meeting_absences=facts.meetings_absent,
+        overdue_tasks=facts.tasks.overdue,
+        sent_back_tasks=facts.tasks.sent_back,
         settings=settings,
     )
 
@@ -243,7 +260,7 @@ def build_report(
             )
         ).all()
     )
-    facts = member_facts(session, semester, today, {m.id for m in members})
+    facts = member_facts(session, semester, today, {m.id for m in members}, now)
     meetings = session.scalars(
         select(Meeting).where(Meeting.semester_id == semester.id).order_by(Meeting.held_on)
     ).all()
@@ -308,6 +325,8 @@ def build_report(
                 violations=violations[member.id],
                 estimate=estimate,
                 commendations=tuple(praised[member.id]),
+                overdue_tasks=fact.tasks.overdue,
+                task_line=task_evidence(fact.tasks, settings),
             ),
             settings,
         )
@@ -319,6 +338,7 @@ def build_report(
             missing=fact.weeks_missing,
             warning=warning,
             items=items,
+            tasks=fact.tasks,
         )
     results = apply_excellent_quota(results, settings)
 
@@ -349,12 +369,21 @@ def build_report(
                 final_grade=final,
                 stipend=stipend,
                 estimate=estimate,
+                tasks=p["tasks"],
             )
         )
     progress = meeting_progress(
         [(m.held_on, bool(m.minutes.strip())) for m in meetings], settings, today, semester.end
     )
     return SemesterReport(semester, now, reports, meeting_rows, progress, attendance, estimate)
+
+
+def task_evidence(counts: TaskCounts, settings: PolicySettings) -> str:
+    """The assessment's evidence line for 交办任务; empty when no task was given."""
+    if not counts.given:
+        return ""
+    points = settings.overdue_task_deduction * counts.overdue
+    return counts.line() + (f"（工作记录分扣 {points:g} 分）" if points else "")
 
 
 def _has_record(outcome: DutyOutcome, record_keys: set) -> bool:

@@ -62,6 +62,8 @@ GROUPS: list[tuple[str, list[Field]]] = [
             Field("late_critical", "迟到：不合格风险", "int", "次", "迟到三次以上（含三次）"),
             Field("absence_warning", "缺勤：警告", "int", "次"),
             Field("absence_critical", "缺勤：不合格风险", "int", "次"),
+            Field("task_due_soon_hours", "交办任务：即将到期", "int", "小时", "截止前多久提示"),
+            Field("overdue_task_is_warning", "逾期任务记为警告", "bool", "", "不勾选时记为提醒"),
         ],
     ),
     (
@@ -89,6 +91,7 @@ GROUPS: list[tuple[str, list[Field]]] = [
             Field("records_max", "工作记录满分", "float", "分"),
             Field("meetings_max", "例会培训满分", "float", "分"),
             Field("meeting_absence_penalty", "例会旷到扣", "float", "分"),
+            Field("overdue_task_deduction", "每项逾期任务扣", "float", "分", "从工作记录分中扣"),
             Field("counselor_max", "兼辅评价满分", "float", "分"),
             Field("peer_max", "互评满分", "float", "分"),
             Field("excellent_min", "优秀分数线", "float", "分"),
@@ -141,6 +144,8 @@ GROUPS: list[tuple[str, list[Field]]] = [
             Field("notify_leave_decision", "请假审批结果通知", "bool"),
             Field("notify_duty_list", "明日值班表发到团队群", "bool"),
             Field("notify_duty_list_at", "值班表发送时间", "clock", "", "如 20:00"),
+            Field("notify_new_task", "新任务通知", "bool", "", "交办任务时通知助管"),
+            Field("notify_task_due", "任务到期提醒", "bool", "", "截止前一天提醒未完成的助管"),
         ],
     ),
 ]

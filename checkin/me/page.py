@@ -47,6 +47,7 @@ from data.report import member_facts, member_warning
 from data.services.commendations import of_user as own_commendations
 from data.services.leave_requests import LEAVE_LATE_LIMIT, LEAVE_STATUS_LABELS, OPEN_LEAVE
 from data.services.summaries import DAILY_MIN, WEEKLY_MIN, monday_of, own_summary
+from data.tasks import own_tasks
 from data.timeutil import local_today, to_local
 from web import get_session, now
 
@@ -324,7 +325,7 @@ def build_page(session: Session, user: User, moment: datetime) -> dict[str, Any]
         attendance = semester_attendance(session, semester, moment, user_ids={user.id})
         summary = attendance.summaries().get(user.id) or AttendanceSummary()
         # The same facts and rule as the dashboard's warning list and the report (data.report).
-        facts = member_facts(session, semester, today, {user.id})[user.id]
+        facts = member_facts(session, semester, today, {user.id}, moment)[user.id]
         window = service_windows(session, semester, {user.id}).get(
             user.id, (semester.start, semester.end)
         )
@@ -337,6 +338,9 @@ def build_page(session: Session, user: User, moment: datetime) -> dict[str, Any]
             duty_rows=_duty_rows(attendance.outcomes, leaves, moment),
             weeks=_weeks(semester, today, written, window),
             current_result=published_result(session, user.id, semester),
+            tasks=own_tasks(
+                session, user.id, semester, moment, attendance.settings.task_due_soon_hours
+            ),
         )
     previous = _previous_semester(session, user, semester.start if semester else today)
     page["previous_result"] = published_result(session, user.id, previous) if previous else None

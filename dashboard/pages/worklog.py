@@ -9,7 +9,12 @@ from dash import Input, Output, State, html
 from sqlalchemy.orm import Session
 
 from dashboard import access, components, excel, figures, period
-from dashboard.tables.worklog import recent_records, records_per_week, worklog_window
+from dashboard.tables.worklog import (
+    recent_records,
+    records_per_week,
+    task_months,
+    worklog_window,
+)
 from data.export import worklog_frame
 from data.inputs import clean_text, shorten
 from data.models import Semester
@@ -23,7 +28,11 @@ dash.register_page(
 
 RECENT = 50
 NO_RECORDS = "本学期还没有工作记录：助管签退时填写的工作记录和每周的周总结会显示在这里。"
-GRID_NOTE = "记录率 = 有工作记录的班次 / 实际值班班次；周总结率 = 写了周总结的周 / 已结束的周。"
+GRID_NOTE = (
+    "记录率 = 有工作记录的班次 / 实际值班班次；周总结率 = 写了周总结的周 / 已结束的周；"
+    "逾期任务 = 截止时已过而未按时完成的交办任务（含逾期完成）。"
+)
+TASK_NOTE = "按截止时间所在月份统计（北京时间），已取消的任务不计。"
 
 
 def layout(**_kwargs) -> html.Div:
@@ -63,11 +72,18 @@ def render_worklog(session: Session, semester: Semester, month=None, start=None,
     grid = figures.table_grid(
         "worklog-grid", worklog_frame(report), percent=("记录率", "周总结率"), pinned=1
     )
+    months = task_months(session, report, window)
+    tasks = (
+        figures.table_grid("worklog-tasks", months, pinned=2)
+        if not months.empty
+        else dbc.Alert("这段时间没有交办任务。", color="light", className="mb-0")
+    )
     return html.Div(
         [
             header,
             components.card("每周工作记录条数", weekly_chart(weekly)),
             components.card("每位助管的记录与周总结", grid, GRID_NOTE),
+            components.card("交办任务（每人每月）", tasks, TASK_NOTE),
         ]
     )
 
@@ -123,5 +139,6 @@ def export_worklog(
         "工作记录": worklog_frame(report),
         "每周记录": weekly.rename(columns={"week": "周（周一）", "count": "记录条数"}),
         "最近记录": recent_records(session, semester, clean_text(search), RECENT),
+        "交办任务（每月）": task_months(session, report, window),
     }
     return excel.send_workbook(sheets, f"工作记录-{semester.name}.xlsx")

@@ -22,13 +22,25 @@ from data.models import (
     SummaryKind,
 )
 from data.policy.classify import counts_late
+from data.policy.tasks import is_overdue
 from data.policy.types import DutyOutcome
 from data.policy.warnings import Level
 from data.report import SemesterReport, after_start_requests, summary_weeks
+from data.tasks import own_task_pairs, row_of
 from data.timeutil import local_today, to_local
 
 # Most severe first, as the warning table orders its triggers.
-EVIDENCE_ORDER = ("迟到", "缺勤", "例会旷到", "先斩后奏", "早退", "漏签退", "未写周总结")
+EVIDENCE_ORDER = (
+    "迟到",
+    "缺勤",
+    "例会旷到",
+    "先斩后奏",
+    "逾期任务",
+    "早退",
+    "漏签退",
+    "未写周总结",
+    "任务退回",
+)
 EVIDENCE_COLUMNS = ["类别", "日期", "班次/周", "详情"]
 LEAVE_STATUS_LABELS = {
     "pending": "待审批",
@@ -59,6 +71,7 @@ def warning_evidence(
     rows += summary_evidence(session, semester, now, user_id)
     rows += leave_evidence(session, semester, user_id)
     rows += meeting_evidence(session, semester, user_id)
+    rows += task_evidence(session, semester, now, user_id)
     frame = pd.DataFrame(rows, columns=EVIDENCE_COLUMNS)
     order = {kind: i for i, kind in enumerate(EVIDENCE_ORDER)}
     frame["_order"] = frame["类别"].map(order)
@@ -127,6 +140,23 @@ def meeting_evidence(session: Session, semester: Semester, user_id: int) -> list
         )
     )
     return [("例会旷到", held_on, topic, "缺席且未请假") for held_on, topic in missed]
+
+
+def task_evidence(session: Session, semester: Semester, now: datetime, user_id: int) -> list[tuple]:
+    """交办任务 overdue (the rule of ``task_counts``) or sent back, dated by the deadline."""
+    rows = []
+    for task, assignment in own_task_pairs(session, semester, user_id):
+        row = row_of(task, assignment)
+        deadline = to_local(task.deadline)
+        if is_overdue(row, now):
+            done = f"，{to_local(row.done_at):%m-%d %H:%M} 才完成" if row.done_at else "，未完成"
+            detail = f"截止 {deadline:%m-%d %H:%M}{done}"
+            rows.append(("逾期任务", deadline.date(), task.title, detail))
+        if row.send_backs:
+            reason = assignment.review_reason or "（无）"
+            detail = f"退回 {row.send_backs} 次，最近的原因：{reason}"
+            rows.append(("任务退回", deadline.date(), task.title, detail))
+    return rows
 
 
 def device_alerts(session: Session, semester: Semester) -> pd.DataFrame:

@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from data.facts import weekly_summary_weeks
 from data.models import Semester, User, WorkRecord
 from data.monthly import in_window
+from data.policy.tasks import TaskCounts, counts_by_user, deadline_month, in_days, task_counts
 from data.report import WORKED, SemesterReport, summary_weeks
+from data.tasks import task_rows
 from data.timeutil import local_today, to_local
 
 
@@ -58,6 +60,10 @@ def worklog_window(session: Session, report: SemesterReport, window: tuple[date,
         ).all()
     )
     ids = {m.user_id for m in report.members}
+    # 交办任务 of the window: those whose deadline falls in it (college days), counted as of
+    # the report's moment by the one counting function.
+    rows = [r for r in task_rows(session, semester, ids) if in_days(r, first, last)]
+    tasks = counts_by_user(rows, report.as_of)
     due = summary_weeks(session, semester, local_today(report.as_of), ids)
     written = weekly_summary_weeks(session, semester, ids)
     worked: dict[int, list] = {user_id: [] for user_id in ids}
@@ -77,6 +83,7 @@ def worklog_window(session: Session, report: SemesterReport, window: tuple[date,
                 record_rate=records / len(mine) if mine else 0.0,
                 weekly_summaries=done,
                 weeks_without_summary=len(weeks) - done,
+                tasks=tasks.get(m.user_id, TaskCounts()),
             )
         )
     return dataclasses.replace(report, members=members)
@@ -114,3 +121,27 @@ def recent_records(
         for at, day, username, name, content in rows
     ]
     return pd.DataFrame(data, columns=["提交时间", "值班日期", "学号", "姓名", "内容"])
+
+
+TASK_MONTH_COLUMNS = ["学号", "姓名", "月份", "交办任务", "按时完成", "逾期任务", "被退回"]
+
+
+def task_months(
+    session: Session, report: SemesterReport, window: tuple[date, date] | None = None
+) -> pd.DataFrame:
+    """交办任务 per person and month (of the deadline, college time), as of the report's moment.
+
+    The same rows and the same ``task_counts`` as the per-person columns, so a person's months
+    add up to their semester figures.
+    """
+    names = {m.user_id: (m.username, m.name) for m in report.members}
+    first, last = window or (report.semester.start, report.semester.end)
+    grouped: dict[tuple[int, str], list] = {}
+    for row in task_rows(session, report.semester, set(names)):
+        if in_days(row, first, last):
+            grouped.setdefault((row.user_id, deadline_month(row)), []).append(row)
+    data = []
+    for (user_id, month), rows in sorted(grouped.items(), key=lambda i: (names[i[0][0]], i[0][1])):
+        c = task_counts(rows, report.as_of)
+        data.append([*names[user_id], month, c.given, c.done_on_time, c.overdue, c.sent_back])
+    return pd.DataFrame(data, columns=TASK_MONTH_COLUMNS)

@@ -15,6 +15,7 @@ from data.demo.meetings import MeetingsPhase
 from data.demo.people import PeoplePhase
 from data.demo.results import ResultsPhase
 from data.demo.schedule import SchedulePhase
+from data.demo.tasks import TasksPhase
 from data.demo.vocabulary import (
     AID_PLACE,
     COLLEGE,
@@ -96,7 +97,9 @@ def _names(usernames: Sequence[str]) -> str:
     return "、".join(usernames) if usernames else "无"
 
 
-class Builder(PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsPhase, InboxPhase):
+class Builder(
+    PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsPhase, InboxPhase, TasksPhase
+):
     """Runs the phases in order on one random stream: people, schedule, activity, results."""
 
     def build(self) -> DemoSummary:
@@ -133,6 +136,7 @@ class Builder(PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsP
         self.session.flush()
         self.assess_previous(prev)
         self.inbox_items()
+        self.demo_tasks()  # 交办任务
         self.session.flush()
 
         def usernames(ids: Sequence[int]) -> tuple[str, ...]:

@@ -53,6 +53,7 @@ from data.models.people import (
 )
 from data.models.revision import DataRevision
 from data.models.summary import SemesterMemberSummary, SemesterSummary, SemesterWeekTotal
+from data.models.task import Task, TaskAssignment
 from data.models.work import (
     Meeting,
     MeetingAttendance,
@@ -113,6 +114,8 @@ __all__ = [
     "StipendStatus",
     "Summary",
     "SummaryKind",
+    "Task",
+    "TaskAssignment",
     "Team",
     "TeamSettings",
     "Training",

@@ -31,13 +31,23 @@ from data.models import (
     Semester,
     SemesterBreak,
     Stage,
+    Task,
+    TaskAssignment,
     User,
 )
 from data.policy.classify import counts_late
 from data.policy.duties import makeup_workdays, non_duty_days
 from data.policy.lifecycle import MEETING_WARN_DAYS, meeting_progress, trial_due
-from data.policy.reminders import LEAVE_DECISION_DAYS, DigestFacts, DutyFact, LeaveDecision
+from data.policy.reminders import (
+    LEAVE_DECISION_DAYS,
+    NEW_TASK_DAYS,
+    DigestFacts,
+    DutyFact,
+    LeaveDecision,
+    TaskFact,
+)
 from data.policy.settings import PolicySettings
+from data.policy.tasks import TaskState
 from data.policy.types import DutyOutcome, DutyStatus
 from data.timeutil import local_today, to_local
 
@@ -60,6 +70,7 @@ class TeamFacts:
     without_summary: list[int] = field(default_factory=list)
     decisions: list[LeaveDecision] = field(default_factory=list)
     tomorrow: list[DutyFact] = field(default_factory=list)
+    tasks: list[TaskFact] = field(default_factory=list)  # 交办任务 to announce or remind of
 
 
 def _aware(moment: datetime) -> datetime:
@@ -88,6 +99,7 @@ def team_facts(session: Session, team_id: int, now: datetime) -> TeamFacts:
     today = local_today(now)
     names = dict(session.execute(select(User.id, User.name).where(User.team_id == team_id)).all())
     facts = TeamFacts(team_id, settings, names, decisions=leave_decisions(session, team_id, now))
+    facts.tasks = task_facts(session, team_id, now)
     semester = current_semester(session, team_id, today)
     if semester is not None:
         _semester_facts(session, semester, now, facts)
@@ -281,4 +293,31 @@ def tomorrow_duties(session: Session, semester: Semester, day: date) -> list[Dut
             on_leave=(d.user_id, d.shift_id) in leave,
         )
         for d in duties
+    ]
+
+
+def task_facts(session: Session, team_id: int, now: datetime) -> list[TaskFact]:
+    """Live tasks still ahead of their deadline: given lately, or due within two days."""
+    query = (
+        select(Task, TaskAssignment)
+        .join(TaskAssignment, TaskAssignment.task_id == Task.id)
+        .where(
+            Task.team_id == team_id,
+            Task.cancelled_at.is_(None),
+            Task.deadline > now,
+            (Task.created_at >= now - timedelta(days=NEW_TASK_DAYS))
+            | (Task.deadline <= now + timedelta(days=2)),
+        )
+        .order_by(Task.id, TaskAssignment.user_id)
+    )
+    return [
+        TaskFact(
+            assignment_id=a.id,
+            user_id=a.user_id,
+            title=task.title,
+            deadline=_aware(task.deadline),
+            created_at=_aware(task.created_at),
+            open=a.state in (TaskState.open, TaskState.sent_back),
+        )
+        for task, a in session.execute(query)
     ]

@@ -54,6 +54,8 @@ def due_messages(facts: TeamFacts, now: datetime) -> list[Message]:
         *reminders.shift_start(facts.duties, now, s),
         *reminders.leave_decisions(facts.decisions, now, s),
         *reminders.weekly_summary(facts.without_summary, facts.teaching_days, now, s),
+        *reminders.new_tasks(facts.tasks, now, s),
+        *reminders.tasks_due_tomorrow(facts.tasks, now, s),
     ]
     if facts.semester_id is not None:
         messages += reminders.second_late(facts.late_counts, facts.semester_id, s)

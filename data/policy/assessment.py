@@ -33,6 +33,10 @@ class AssessmentInput:
     violations: int = 0
     estimate: bool = False
     commendations: tuple[str, ...] = ()  # 嘉奖 reasons (第七条三): listed, they change no score
+    # 交办任务 (第六条五): overdue ones cost overdue_task_deduction each off the records part;
+    # task_line (TaskCounts.line) is listed in the reasons as evidence.
+    overdue_tasks: int = 0
+    task_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,11 @@ def assess(inp: AssessmentInput, settings: PolicySettings) -> AssessmentResult:
         - s.early_penalty * inp.early,
         s.attendance_max,
     )
-    records = s.records_max * _clamp(inp.record_compliance, 1.0)
+    records = _clamp(
+        s.records_max * _clamp(inp.record_compliance, 1.0)
+        - s.overdue_task_deduction * inp.overdue_tasks,
+        s.records_max,
+    )
     # No meeting held yet means nothing was missed: full marks for attendance share.
     share = inp.meetings_attended / inp.meetings_total if inp.meetings_total > 0 else 1.0
     meetings = _clamp(
@@ -118,7 +126,11 @@ def assess(inp: AssessmentInput, settings: PolicySettings) -> AssessmentResult:
         *parts,
         total,
         str(grade),
-        hard + reasons + [f"嘉奖：{reason}" for reason in inp.commendations],
+        # Evidence (交办任务) before the notes on how the score was made, which end the list.
+        hard
+        + ([inp.task_line] if inp.task_line else [])
+        + reasons
+        + [f"嘉奖：{reason}" for reason in inp.commendations],
         estimate=inp.estimate,
         missing_parts=tuple(missing) if inp.estimate else (),
     )

@@ -21,6 +21,10 @@ LAST_CALL_MINUTES = 15
 WEEKLY_REMINDER_AT = time(16, 0)
 # A decision older than this is not announced (a server that was off for a week).
 LEAVE_DECISION_DAYS = 3
+# 交办任务: a new task is announced within this many days of being given; the "due tomorrow"
+# reminder comes on the day before the deadline (college time) from TASK_DUE_AT.
+NEW_TASK_DAYS = 3
+TASK_DUE_AT = time(9, 0)
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,18 @@ class DigestFacts:
         if self.meetings_short:
             items.append(self.meetings_short)
         return items + list(self.lines)
+
+
+@dataclass(frozen=True)
+class TaskFact:
+    """One assignee's live task (not cancelled) as the reminders see it."""
+
+    assignment_id: int
+    user_id: int
+    title: str
+    deadline: datetime
+    created_at: datetime
+    open: bool  # not done yet (open or sent back)
 
 
 def clock(text: str) -> time:
@@ -306,4 +322,53 @@ def duty_list(
             "\n".join(rows),
             TEAM,
         )
+    ]
+
+
+def _deadline_text(moment: datetime) -> str:
+    local = to_local(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def new_tasks(tasks: Iterable[TaskFact], now: datetime, settings: PolicySettings) -> list[Message]:
+    """A task just given → each assignee, once (a server off for days does not announce old ones)."""
+    if not settings.notify_new_task:
+        return []
+    recent = timedelta(days=NEW_TASK_DAYS)
+    return [
+        Message(
+            t.user_id,
+            "new_task",
+            f"new_task:{t.assignment_id}",
+            "新的交办任务",
+            f"{t.title}（截止 {_deadline_text(t.deadline)}）。请在“我的值班”查看，完成后标记完成。",
+        )
+        for t in tasks
+        if t.open and now - recent <= t.created_at <= now and t.deadline > now
+    ]
+
+
+def tasks_due_tomorrow(
+    tasks: Iterable[TaskFact], now: datetime, settings: PolicySettings
+) -> list[Message]:
+    """An open task due tomorrow (college time) → its assignee, once, from ``TASK_DUE_AT``.
+
+    A task given today already said its deadline in the new-task message, so it gets none.
+    """
+    today = to_local(now).date()
+    if not settings.notify_task_due or now < _at(today, TASK_DUE_AT):
+        return []
+    tomorrow = today + timedelta(days=1)
+    return [
+        Message(
+            t.user_id,
+            "task_due",
+            f"task_due:{t.assignment_id}",
+            "交办任务明天到期",
+            f"{t.title} 将于 {_deadline_text(t.deadline)} 截止，还没有标记完成。",
+        )
+        for t in tasks
+        if t.open
+        and to_local(t.deadline).date() == tomorrow
+        and to_local(t.created_at).date() < today
     ]

@@ -44,6 +44,8 @@ TOTALS_FIELDS = (
     "hourly_rate",
     "monthly_cap_hours",
     "grade_factors",
+    "overdue_task_is_warning",  # 交办任务 (data.policy.tasks)
+    "overdue_task_deduction",
 )
 EPOCHS_KEY = "per_duty_epochs"
 # The range of every numeric setting, in one place: the form refuses anything outside it, the
@@ -82,6 +84,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "kiosk_step_seconds": (5, 3600),
     "notify_missed_signout_after": (1, 1440),
     "notify_shift_start_before": (1, 720),
+    "task_due_soon_hours": (1, 720),  # 交办任务: "即将到期" within this many hours
+    "overdue_task_deduction": (0, 100),  # points per overdue task off the work-record part
 }
 CLOCK_FIELDS = ("notify_digest_at", "notify_duty_list_at")  # "HH:MM", college time
 CLOCK_TEXT = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
@@ -150,6 +154,12 @@ class PolicySettings:
     notify_leave_decision: bool = True
     notify_duty_list: bool = False
     notify_duty_list_at: str = "20:00"
+    # 交办任务 (第六条五, data.policy.tasks)
+    task_due_soon_hours: int = 24  # an open task is "即将到期" this close to its deadline
+    overdue_task_is_warning: bool = False  # 预警: an overdue task is 警告 (else 提醒)
+    overdue_task_deduction: float = 0  # points per overdue task off the work-record part
+    notify_new_task: bool = True
+    notify_task_due: bool = True  # the day before the deadline
 
     def __post_init__(self) -> None:
         _validate(self)

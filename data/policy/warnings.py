@@ -32,7 +32,8 @@ class WarningResult:
     """The highest level reached (None = nothing to say), the reasons and what triggered them.
 
     evidence holds (metric, count, level) per trigger; metric is one of late, absent,
-    missed_sign_out, weekly_summary, after_start_leave, meeting_absence.
+    missed_sign_out, weekly_summary, after_start_leave, meeting_absence, overdue_task,
+    sent_back_task.
     """
 
     level: str | None
@@ -74,6 +75,8 @@ def assess_warnings(
     weeks_without_summary: int = 0,
     after_start_leaves: int = 0,
     unexcused_meeting_absences: int = 0,
+    overdue_tasks: int = 0,
+    sent_back_tasks: int = 0,
     settings: PolicySettings,
 ) -> WarningResult:
     """The warning level of one assistant (SPEC §3 warnings table), reasons most severe first."""
@@ -97,6 +100,12 @@ def assess_warnings(
     if weeks_without_summary > 0:
         reason = f"{weeks_without_summary} 周未写周总结"
         add("weekly_summary", weeks_without_summary, (Level.info, reason))
+    if overdue_tasks > 0:  # 交办任务 (第六条五): counted by data.policy.tasks.task_counts
+        level = Level.warning if settings.overdue_task_is_warning else Level.info
+        add("overdue_task", overdue_tasks, (level, f"交办任务逾期 {overdue_tasks} 项"))
+    if sent_back_tasks > 0:
+        reason = f"交办任务被退回 {sent_back_tasks} 项"
+        add("sent_back_task", sent_back_tasks, (Level.info, reason))
     # Stable sort: within a level the order above (the table's order) is kept.
     found.sort(key=lambda item: -item[0].rank)
     return WarningResult(

@@ -22,6 +22,8 @@ OPTIONAL_KINDS: dict[str, str] = {
     "second_late": "第二次迟到时提醒（再迟到 1 次即达上限）",
     "shift_start": "值班开始前提醒",
     "weekly_summary": "周总结提醒（每周最后一个教学日）",
+    "new_task": "新的交办任务",
+    "task_due": "交办任务明天到期提醒",
 }
 KIND_LABELS: dict[str, str] = {
     "missed_signout": "漏签退提醒",
@@ -32,6 +34,8 @@ KIND_LABELS: dict[str, str] = {
     "weekly_summary": "周总结提醒",
     "leave_decision": "请假审批结果",
     "duty_list": "明日值班名单",
+    "new_task": "新的交办任务",
+    "task_due": "任务到期提醒",
     "test": "测试消息",
 }
 

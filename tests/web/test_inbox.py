@@ -128,9 +128,14 @@ def test_notify_preferences_saved_validated_and_audited(client, auth, team, db):
     with db.session() as s:
         person = s.get(User, user_id(s, team.assistants[0]))
         assert person.email == "zhang@example.edu.cn"
-        assert person.notify_opt_out == ["shift_start", "weekly_summary"]
+        assert person.notify_opt_out == ["shift_start", "weekly_summary", "new_task", "task_due"]
         entry = s.scalar(select(AuditLog).where(AuditLog.action == "notify.preferences"))
-        assert entry.after["notify_opt_out"] == ["shift_start", "weekly_summary"]
+        assert entry.after["notify_opt_out"] == [
+            "shift_start",
+            "weekly_summary",
+            "new_task",
+            "task_due",
+        ]
 
 
 # ---------------------------------------------------------------- 提醒渠道
