@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.demo.activity import ActivityPhase
 from data.demo.common import CURRENT_PLAN, PREVIOUS_PLAN
+from data.demo.election import ElectionPhase
 from data.demo.inbox import InboxPhase
 from data.demo.meetings import MeetingsPhase
 from data.demo.people import PeoplePhase
@@ -96,7 +97,15 @@ def _names(usernames: Sequence[str]) -> str:
     return "、".join(usernames) if usernames else "无"
 
 
-class Builder(PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsPhase, InboxPhase):
+class Builder(
+    PeoplePhase,
+    SchedulePhase,
+    ActivityPhase,
+    MeetingsPhase,
+    ResultsPhase,
+    InboxPhase,
+    ElectionPhase,
+):
     """Runs the phases in order on one random stream: people, schedule, activity, results."""
 
     def build(self) -> DemoSummary:
@@ -133,6 +142,7 @@ class Builder(PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsP
         self.session.flush()
         self.assess_previous(prev)
         self.inbox_items()
+        self.past_election()  # 团长选举 that made the demo 团长 (draws no random numbers)
         self.session.flush()
 
         def usernames(ids: Sequence[int]) -> tuple[str, ...]:
