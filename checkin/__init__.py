@@ -53,6 +53,8 @@ VIEW_MODULES = (
     "admin.schedule_import",  # admin-b
     "admin.roster",  # admin (名单导入)
     "admin.roster_files",  # admin (templates, initial passwords)
+    "admin.election",  # admin (团长选举)
+    "me.election",  # me (团长选举: stand, vote)
 )
 for _module in VIEW_MODULES:
     import_module(f"checkin.{_module}")

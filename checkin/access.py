@@ -66,6 +66,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Role, ...], str], ...] = (
     ("checkin.stipend", "补贴", RESULTS, TERM),
     ("checkin.semester_setup", "学期设置", COUNSELOR, TERM),
     ("checkin.semesters", "学期锁定", COUNSELOR, TERM),
+    ("checkin.election", "团长选举", COUNSELOR, TERM),
     ("checkin.directory", "通讯录", DIRECTORY_EDITORS, SETUP),
     ("checkin.posters", "签到海报", COUNSELOR, SETUP),
     ("checkin.roster", "名单导入", COUNSELOR, SETUP),

@@ -14,7 +14,7 @@ from checkin.forms import ChangePasswordForm, LoginForm
 from data.db import write_transaction
 from data.inputs import clean_text
 from data.models import User
-from data.services import sessions
+from data.services import leader_terms, sessions
 from data.services.setup import lone_team_name, needs_setup
 from data.timeutil import utcnow
 from web import (
@@ -25,6 +25,7 @@ from web import (
     limiter,
     log_in,
     login_max_age,
+    now,
     start_login,
 )
 
@@ -95,6 +96,8 @@ def login():
         elif not user.active:
             flash("该账号已停用，请联系兼辅老师。", "danger")
         else:
+            # A 团长 elected from today takes office before the redirect picks their home page.
+            leader_terms.catch_up(get_session(), user.team_id, now())
             start_login(user, remember=form.remember.data)
             if user.must_change_password:
                 flash("首次登录请先修改初始密码。", "warning")

@@ -43,6 +43,14 @@ ACTION_LABELS = {
     "semester.break_delete": "删除假期",
     "semester.makeup_add": "指定调休上班",
     "semester.makeup_delete": "取消调休上班",
+    "election.open": "发起团长选举",
+    "election.stand": "报名参选团长",
+    "election.withdraw": "撤回参选",
+    "election.vote": "团长选举投票（不记录投给谁）",
+    "election.close": "团长选举计票",
+    "election.confirm": "确认团长选举结果",
+    "election.cancel": "取消团长选举",
+    "user.role": "角色变更",
 }
 FIELD_LABELS = {
     "status": "状态",

@@ -15,7 +15,15 @@ from flask_login import current_user
 
 from checkin import bp
 from checkin.access import COUNSELOR, roles_required
-from checkin.admin.settings_form import GROUPS, LABELS, MODE_LABELS, display, parse, typed
+from checkin.admin.settings_form import (
+    GROUPS,
+    LABELS,
+    MODE_LABELS,
+    TIE_LABELS,
+    display,
+    parse,
+    typed,
+)
 from checkin.common import perform, team_id
 from data.attendance import team_settings_history
 from data.db import write_transaction
@@ -112,6 +120,7 @@ def _render(values: dict, status: int = 200, preview: Preview | None = None, rea
         values=values,
         defaults=display(DEFAULTS),
         modes=MODE_LABELS,
+        ties=TIE_LABELS,
         per_duty=PER_DUTY_FIELDS,
         totals=TOTALS_FIELDS,
         preview=preview,

@@ -148,8 +148,16 @@ GROUPS: list[tuple[str, list[Field]]] = [
             Field("notify_task_due", "任务到期提醒", "bool", "", "截止前一天提醒未完成的助管"),
         ],
     ),
+    (
+        "团长选举",
+        [
+            Field("election_min_turnout", "最低投票率", "int", "%", "投票人数不足此比例时结果无效"),
+            Field("election_tie_rule", "票数并列时", "tie"),
+        ],
+    ),
 ]
 MODE_LABELS = {"poster": "纸质海报", "kiosk": "平板动态码", "both": "两者都可"}
+TIE_LABELS = {"counselor": "由兼辅在并列者中确定", "runoff": "并列者再投一轮"}
 LABELS = {f.name: f.label for _, fields in GROUPS for f in fields} | {"grade_factors": "等级系数"}
 NETWORKS_MAX = 4000  # a few dozen CIDR lines
 
@@ -189,6 +197,10 @@ def parse(form: Any) -> tuple[PolicySettings | None, str | None]:
                 if (mode := parse_choice(raw, MODE_LABELS)) is None:
                     return None, "请选择签到方式"
                 kwargs[f.name] = mode
+            elif f.kind == "tie":
+                if (rule := parse_choice(raw, TIE_LABELS)) is None:
+                    return None, "请选择票数并列时的处理方式"
+                kwargs[f.name] = rule
             elif f.kind == "networks":
                 lines = clean_block(raw, NETWORKS_MAX).splitlines()
                 kwargs[f.name] = tuple(line.strip() for line in lines if line.strip())

@@ -45,6 +45,7 @@ from data.policy.classify import counts_late
 from data.policy.types import IN_PROGRESS, UPCOMING, AttendanceSummary, Duty, DutyOutcome
 from data.report import member_facts, member_warning
 from data.services.commendations import of_user as own_commendations
+from data.services.election_reads import card_now as election_card
 from data.services.leave_requests import LEAVE_LATE_LIMIT, LEAVE_STATUS_LABELS, OPEN_LEAVE
 from data.services.summaries import DAILY_MIN, WEEKLY_MIN, monday_of, own_summary
 from data.tasks import own_tasks
@@ -360,6 +361,7 @@ def build_page(session: Session, user: User, moment: datetime) -> dict[str, Any]
     ).all()
     page["weekly"] = own_summary(session, user.id, SummaryKind.weekly, monday_of(today))
     page["daily"] = own_summary(session, user.id, SummaryKind.daily, today)
+    page["election"] = election_card(session, user, moment)  # 团长选举 (checkin/me/election.py)
     return page
 
 

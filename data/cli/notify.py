@@ -6,6 +6,7 @@ import click
 
 from data.cli.common import database
 from data.notify.run import run
+from data.services import leader_terms
 from data.timeutil import parse_local, utcnow
 
 
@@ -24,7 +25,9 @@ def run_command(dry_run: bool, now_text: str | None) -> None:
     except ValueError:
         raise click.ClickException(f"--now 时间格式应为 YYYY-MM-DD HH:MM：{now_text}") from None
     with database().session() as session:
-        lines = run(session, at, dry_run=dry_run)
+        # 团长 terms confirmed for a later day take effect on it (not in a dry run).
+        lines = [] if dry_run else leader_terms.catch_up(session, None, at)
+        lines += run(session, at, dry_run=dry_run)
     for line in lines:
         click.echo(line)
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from data.demo.activity import ActivityPhase
 from data.demo.common import CURRENT_PLAN, PREVIOUS_PLAN
+from data.demo.election import ElectionPhase
 from data.demo.inbox import InboxPhase
 from data.demo.meetings import MeetingsPhase
 from data.demo.people import PeoplePhase
@@ -98,7 +99,14 @@ def _names(usernames: Sequence[str]) -> str:
 
 
 class Builder(
-    PeoplePhase, SchedulePhase, ActivityPhase, MeetingsPhase, ResultsPhase, InboxPhase, TasksPhase
+    PeoplePhase,
+    SchedulePhase,
+    ActivityPhase,
+    MeetingsPhase,
+    ResultsPhase,
+    InboxPhase,
+    ElectionPhase,
+    TasksPhase,
 ):
     """Runs the phases in order on one random stream: people, schedule, activity, results."""
 
@@ -137,6 +145,7 @@ class Builder(
         self.assess_previous(prev)
         self.inbox_items()
         self.demo_tasks()  # 交办任务
+        self.past_election()  # 团长选举 that made the demo 团长 (draws no random numbers)
         self.session.flush()
 
         def usernames(ids: Sequence[int]) -> tuple[str, ...]:

@@ -39,6 +39,14 @@ from data.models.duty import (
     ShiftVersion,
     UsedToken,
 )
+from data.models.election import (
+    Election,
+    ElectionCandidate,
+    ElectionMode,
+    ElectionState,
+    ElectionVoter,
+    LeaderTerm,
+)
 from data.models.notify import Notification, NotifyChannel
 from data.models.people import (
     Appointment,
@@ -124,4 +132,10 @@ __all__ = [
     "User",
     "Violation",
     "WorkRecord",
+    "Election",
+    "ElectionCandidate",
+    "ElectionMode",
+    "ElectionState",
+    "ElectionVoter",
+    "LeaderTerm",
 ]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 CHECKIN_MODES = ("poster", "kiosk", "both")
+ELECTION_TIE_RULES = ("counselor", "runoff")  # 兼辅在并列者中确定 / 并列者再投一轮
 # Settings that judge one duty: a change applies to duties that start after it (SPEC §3 "The
 # record holds"), so the past keeps the values in force when it happened.
 PER_DUTY_FIELDS = (
@@ -86,6 +87,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "notify_shift_start_before": (1, 720),
     "task_due_soon_hours": (1, 720),  # 交办任务: "即将到期" within this many hours
     "overdue_task_deduction": (0, 100),  # points per overdue task off the work-record part
+    "election_min_turnout": (0, 100),
 }
 CLOCK_FIELDS = ("notify_digest_at", "notify_duty_list_at")  # "HH:MM", college time
 CLOCK_TEXT = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])")
@@ -160,6 +162,9 @@ class PolicySettings:
     overdue_task_deduction: float = 0  # points per overdue task off the work-record part
     notify_new_task: bool = True
     notify_task_due: bool = True  # the day before the deadline
+    # 团长选举 (第八条四): a result stands only with this share of the eligible voting (percent)
+    election_min_turnout: int = 50
+    election_tie_rule: str = "counselor"  # ELECTION_TIE_RULES
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -252,6 +257,8 @@ def _validate(s: PolicySettings) -> None:
     for name in CLOCK_FIELDS:
         if not usable_value(name, getattr(s, name)):
             raise SettingsError(f"{name} 须为 HH:MM 格式的时间，如 08:00")
+    if s.election_tie_rule not in ELECTION_TIE_RULES:
+        raise SettingsError("并列处理须为 counselor 或 runoff")
     if s.checkin_modes not in CHECKIN_MODES:
         raise SettingsError("签到方式须为 poster、kiosk 或 both")
     for cidr in s.allowed_networks:

@@ -161,6 +161,9 @@ def settings_form(client) -> dict[str, str]:
     for name in re.findall(r'type="checkbox" name="(\w+)"[^>]*checked', html):
         form[name] = "1"
     form["checkin_modes"] = re.search(r'<option value="(\w+)" selected', html).group(1)
+    # Every other choice (e.g. election_tie_rule) as selected.
+    for name, body in re.findall(r'<select[^>]*name="(\w+)"[^>]*>(.*?)</select>', html, re.S):
+        form.setdefault(name, re.search(r'<option value="(\w+)" selected', body).group(1))
     form["allowed_networks"] = re.search(
         r'name="allowed_networks"[^>]*>([^<]*)</textarea>', html
     ).group(1)
