@@ -51,6 +51,8 @@ VIEW_MODULES = (
     "admin.schedule_import",  # admin-b
     "admin.roster",  # admin (名单导入)
     "admin.roster_files",  # admin (templates, initial passwords)
+    "me.swaps",  # me (换班申请: offer, take, withdraw)
+    "admin.swaps",  # admin (换班审批: approve, decline)
 )
 for _module in VIEW_MODULES:
     import_module(f"checkin.{_module}")

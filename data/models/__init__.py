@@ -53,6 +53,7 @@ from data.models.people import (
 )
 from data.models.revision import DataRevision
 from data.models.summary import SemesterMemberSummary, SemesterSummary, SemesterWeekTotal
+from data.models.swap import SwapOffer
 from data.models.work import (
     Meeting,
     MeetingAttendance,
@@ -108,6 +109,7 @@ __all__ = [
     "ShiftAssignment",
     "ShiftVersion",
     "ShiftOverride",
+    "SwapOffer",
     "Stage",
     "Stipend",
     "StipendStatus",

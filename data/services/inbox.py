@@ -33,6 +33,7 @@ KIND_LABELS: dict[str, str] = {
     "leave_decision": "请假审批结果",
     "duty_list": "明日值班名单",
     "test": "测试消息",
+    "swap": "换班申请",
 }
 
 
