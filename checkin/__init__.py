@@ -55,6 +55,8 @@ VIEW_MODULES = (
     "admin.roster_files",  # admin (templates, initial passwords)
     "admin.election",  # admin (团长选举)
     "me.election",  # me (团长选举: stand, vote)
+    "me.swaps",  # me (换班申请: offer, take, withdraw)
+    "admin.swaps",  # admin (换班审批: approve, decline)
 )
 for _module in VIEW_MODULES:
     import_module(f"checkin.{_module}")

@@ -55,6 +55,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Role, ...], str], ...] = (
     ("checkin.leave_queue", "请假审批", COUNSELOR, DAILY),
     ("checkin.corrections", "补签", CORRECTORS, DAILY),
     ("checkin.schedule", "值班安排", VIEWERS, DAILY),
+    ("checkin.swap_queue", "换班审批", (Role.leader,), DAILY),  # the 兼辅: from 值班安排
     ("checkin.meetings", "例会与培训", VIEWERS, DAILY),
     ("checkin.recruit", "招聘审核", COUNSELOR, TERM),
     ("checkin.carry_over", "续聘", COUNSELOR, TERM),

@@ -55,12 +55,15 @@ from data.models import (
     ShiftOverride,
     User,
 )
+from data.services import Refused
 from data.services.schedule import (
     default_from,
     shifts_of,
 )
+from data.services.swaps import record_swap
+from data.services.swaps import snapshot as override_snapshot
 from data.timeutil import local_today
-from web import get_session, now
+from web import client_ip, get_session, now
 
 WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 STASH_NAME = re.compile(r"[0-9]{1,10}-[0-9a-f]{32}\.(xlsx|csv)")  # ASCII digits: an id
@@ -304,6 +307,27 @@ def schedule_override_create():
     form = request.form
     kind, day = form.get("kind", ""), parse_day(form.get("on"))
     error = _override_error(kind, day, semester)
+    if error is None and kind == OverrideKind.swap.value:
+        # The one swap rule, shared with approved swap requests (data.services.swaps).
+        try:
+            with write_transaction(db):
+                record_swap(
+                    db,
+                    db.get(User, current_user.id),
+                    semester,
+                    day,
+                    parse_id(form.get("shift_id")),
+                    parse_id(form.get("user_id")),
+                    parse_id(form.get("replaced_user_id")),
+                    form.get("reason"),
+                    at=now(),
+                    ip=client_ip(),
+                )
+        except Refused as refusal:
+            error = str(refusal)
+        else:
+            flash(f"已添加换班：{day:%Y-%m-%d}", "success")
+            return back_to_schedule(semester, "#overrides")
     if error is None:
         shifts = load_shifts(db, semester)
         override, error = _build_override(db, OverrideKind(kind), day, shifts, form)
@@ -325,7 +349,7 @@ def schedule_override_create():
 def _build_override(
     db: Session, kind: OverrideKind, day: date, shifts: list[Shift], form: Any
 ) -> tuple[ShiftOverride | None, str | None]:
-    """A validated (not yet added) override, or the reason it is refused."""
+    """A validated (not yet added) extra or cancel override, or the reason it is refused."""
     shift = _own_shift(shifts, form.get("shift_id"))
     if shift is not None and not shift.in_force(day):
         return None, f"所选班次在 {day:%Y-%m-%d} 不在值班表中"
@@ -338,23 +362,6 @@ def _build_override(
     user = team_member(db, form.get("user_id"))
     if user is None:
         return None, "请选择本团队的助管"
-    if kind is OverrideKind.swap:
-        replaced = team_member(db, form.get("replaced_user_id"))
-        if shift is None:
-            return None, "请选择要换班的班次"
-        if shift.weekday != day.isoweekday():
-            return None, f"{day:%Y-%m-%d} 是{WEEKDAYS[day.weekday()]}，与所选班次的星期不符"
-        people = shift.assignments_on(day)
-        if replaced is None or all(a.user_id != replaced.id for a in people):
-            return None, "原值班人不在所选班次中"
-        if replaced.id == user.id:
-            return None, "换班双方不能是同一人"
-        if any(a.user_id == user.id for a in people):
-            return None, f"{user.name} 本来就在该班次中"
-        override = ShiftOverride(
-            kind=kind, shift_id=shift.id, user_id=user.id, replaced_user_id=replaced.id
-        )
-        return override, None
     start = parse_clock((form.get("start") or "").strip())
     end = parse_clock((form.get("end") or "").strip())
     place_id = parse_id(form.get("place_id"))
@@ -369,8 +376,7 @@ def _build_override(
 
 
 def _override_snapshot(o: ShiftOverride) -> dict:
-    fields = ("on", "kind", "shift_id", "user_id", "replaced_user_id", "start", "end", "place_id")
-    return {name: getattr(o, name) for name in fields} | {"reason": o.reason}
+    return override_snapshot(o)  # the same audit fields as a swap's (data.services.swaps)
 
 
 @bp.post("/admin/schedule/overrides/<int:override_id>/delete")

@@ -48,6 +48,7 @@ from data.services.commendations import of_user as own_commendations
 from data.services.election_reads import card_now as election_card
 from data.services.leave_requests import LEAVE_LATE_LIMIT, LEAVE_STATUS_LABELS, OPEN_LEAVE
 from data.services.summaries import DAILY_MIN, WEEKLY_MIN, monday_of, own_summary
+from data.services.swap_reads import card as swap_card
 from data.tasks import own_tasks
 from data.timeutil import local_today, to_local
 from web import get_session, now
@@ -362,6 +363,7 @@ def build_page(session: Session, user: User, moment: datetime) -> dict[str, Any]
     page["weekly"] = own_summary(session, user.id, SummaryKind.weekly, monday_of(today))
     page["daily"] = own_summary(session, user.id, SummaryKind.daily, today)
     page["election"] = election_card(session, user, moment)  # 团长选举 (checkin/me/election.py)
+    page["swaps"] = swap_card(session, user, moment)  # 换班申请 (data.services.swap_reads)
     return page
 
 

@@ -61,6 +61,7 @@ from data.models.people import (
 )
 from data.models.revision import DataRevision
 from data.models.summary import SemesterMemberSummary, SemesterSummary, SemesterWeekTotal
+from data.models.swap import SwapOffer
 from data.models.task import Task, TaskAssignment
 from data.models.work import (
     Meeting,
@@ -117,6 +118,7 @@ __all__ = [
     "ShiftAssignment",
     "ShiftVersion",
     "ShiftOverride",
+    "SwapOffer",
     "Stage",
     "Stipend",
     "StipendStatus",

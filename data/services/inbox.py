@@ -37,6 +37,7 @@ KIND_LABELS: dict[str, str] = {
     "new_task": "新的交办任务",
     "task_due": "任务到期提醒",
     "test": "测试消息",
+    "swap": "换班申请",
 }
 
 
