@@ -308,24 +308,8 @@ def schedule_override_create():
     kind, day = form.get("kind", ""), parse_day(form.get("on"))
     error = _override_error(kind, day, semester)
     if error is None and kind == OverrideKind.swap.value:
-        # The one swap rule, shared with approved swap requests (data.services.swaps).
-        try:
-            with write_transaction(db):
-                record_swap(
-                    db,
-                    db.get(User, current_user.id),
-                    semester,
-                    day,
-                    parse_id(form.get("shift_id")),
-                    parse_id(form.get("user_id")),
-                    parse_id(form.get("replaced_user_id")),
-                    form.get("reason"),
-                    at=now(),
-                    ip=client_ip(),
-                )
-        except Refused as refusal:
-            error = str(refusal)
-        else:
+        error = _record_swap(db, semester, day, form)
+        if error is None:
             flash(f"已添加换班：{day:%Y-%m-%d}", "success")
             return back_to_schedule(semester, "#overrides")
     if error is None:
@@ -344,6 +328,27 @@ def schedule_override_create():
         audit(db, f"schedule.{kind}", "shift_override", override.id, None, after)
     flash(f"已添加{OVERRIDE_LABELS[override.kind]}：{day:%Y-%m-%d}", "success")
     return back_to_schedule(semester, "#overrides")
+
+
+def _record_swap(db: Session, semester: Semester, day: date, form: Any) -> str | None:
+    """The one swap rule, shared with approved swap requests (data.services.swaps)."""
+    try:
+        with write_transaction(db):
+            record_swap(
+                db,
+                db.get(User, current_user.id),
+                semester,
+                day,
+                parse_id(form.get("shift_id")),
+                parse_id(form.get("user_id")),
+                parse_id(form.get("replaced_user_id")),
+                form.get("reason"),
+                at=now(),
+                ip=client_ip(),
+            )
+    except Refused as refusal:
+        return str(refusal)
+    return None
 
 
 def _build_override(
