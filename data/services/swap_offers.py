@@ -236,19 +236,12 @@ def take_offer(
     )
     if refusal:
         raise Refused(refusal)
-    moved = session.execute(
-        update(SwapOffer)
-        .where(
-            SwapOffer.id == offer.id,
-            SwapOffer.state == SwapState.open,
-            SwapOffer.taker_id.is_(None),
-        )
-        .values(state=SwapState.taken, taker_id=actor.id, taken_at=at)
-        .execution_options(synchronize_session=False)
+    # Only while still open (an open offer has no taker): of two takers exactly one moves it.
+    taken = _move(
+        session, offer, (SwapState.open,), state=SwapState.taken, taker_id=actor.id, taken_at=at
     )
-    if moved.rowcount != 1:
+    if not taken:
         raise Refused("这次换班已被其他同学接下了。")
-    session.refresh(offer)
     _audit(session, actor, "swap.take", offer, before, at, ip)
     _tell(session, offer, _leaders(session, semester.team_id), "换班申请待批准", at)
     return offer

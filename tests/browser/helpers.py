@@ -64,3 +64,23 @@ def chromium() -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+def log_in(page, base: str, username: str, password: str) -> None:
+    """Log in through the login form (the caller waits for where it lands)."""
+    page.goto(f"{base}/login")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def collect_errors(page, errors: list[str]) -> None:
+    """Append the page's console errors and uncaught exceptions to ``errors``."""
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+
+def fits_width(page) -> bool:
+    """No sideways scrolling: the document is no wider than the viewport."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -14,7 +14,7 @@ from data.demo import DEMO_LOGINS
 from data.models import Election, Role, Semester, TeamSettings, User
 from data.services import elections as service
 from data.timeutil import local_today
-from tests.browser.helpers import PHONE, live_server
+from tests.browser.helpers import PHONE, fits_width, live_server, log_in
 from tests.conftest import DEMO_NOW
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
@@ -52,11 +52,7 @@ def _election(demo_db, *, closes_in: timedelta) -> int:
 
 
 def _login(page, base: str, role: str) -> None:
-    username, password = LOGINS[role]
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
+    log_in(page, base, *LOGINS[role])
 
 
 def test_assistant_votes_on_a_phone(demo_app, demo_db, artifacts_dir, browser):
@@ -71,7 +67,7 @@ def test_assistant_votes_on_a_phone(demo_app, demo_db, artifacts_dir, browser):
         card.scroll_into_view_if_needed()
         assert card.locator("input[type=radio]").count() == 3
         assert "愿意负责排班和考勤" in card.inner_text()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits_width(page)
         card.locator("label", has_text="愿意负责排班和考勤").click()  # the whole row is the target
         box = card.locator("button[type=submit]").bounding_box()
         assert box is not None and box["height"] >= 44
@@ -123,7 +119,7 @@ def test_counselor_counts_and_confirms(demo_app, demo_db, artifacts_dir, browser
         assert "已确认" in page.locator("#history").inner_text()
         page.screenshot(path=str(artifacts_dir / "election-confirmed-desktop.png"), full_page=True)
         page.set_viewport_size(PHONE)
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits_width(page)
         page.screenshot(path=str(artifacts_dir / "election-confirmed-phone.png"), full_page=True)
     with demo_db.session() as s:
         roles = dict(s.execute(select(User.username, User.role)).all())

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from data.models import ShiftOverride, SwapOffer
 from data.policy.swaps import SwapState
 from data.timeutil import LOCAL_TZ
-from tests.browser.helpers import PHONE, live_server
+from tests.browser.helpers import PHONE, collect_errors, fits_width, live_server, log_in
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
@@ -20,15 +20,7 @@ NOW = datetime(2026, 9, 14, 12, 0, tzinfo=LOCAL_TZ)  # Monday; 王五's Tuesday 
 
 
 def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def _fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    log_in(page, base, username, PASSWORD)
 
 
 def test_offer_take_approve_on_a_phone(app, db, team, artifacts_dir, browser):
@@ -36,7 +28,7 @@ def test_offer_take_approve_on_a_phone(app, db, team, artifacts_dir, browser):
     errors: list[str] = []
     with live_server(app) as base:
         wang = browser.new_page(viewport=PHONE)
-        wang.on("pageerror", lambda e: errors.append(str(e)))
+        collect_errors(wang, errors)
         _login(wang, base, "2023103")
         wang.goto(f"{base}/me#swaps")
         wang.select_option("#swap-duty", index=0)
@@ -46,11 +38,11 @@ def test_offer_take_approve_on_a_phone(app, db, team, artifacts_dir, browser):
         wang.wait_for_url(re.compile(r".*/me#swaps$"))
         assert wang.locator(".alert-success", has_text="换班申请已发布").is_visible()
         assert wang.locator(".swap-mine .badge", has_text="待替班").is_visible()
-        assert _fits(wang)
+        assert fits_width(wang)
         wang.locator("#swaps").screenshot(path=str(artifacts_dir / "swaps-offered-phone.png"))
 
         zhang = browser.new_page(viewport=PHONE)
-        zhang.on("pageerror", lambda e: errors.append(str(e)))
+        collect_errors(zhang, errors)
         _login(zhang, base, "2023101")
         zhang.goto(f"{base}/me#swaps")
         item = zhang.locator(".swap-takeable", has_text="当天有课程考试")
@@ -64,12 +56,12 @@ def test_offer_take_approve_on_a_phone(app, db, team, artifacts_dir, browser):
         assert zhang.locator(".swap-mine .badge", has_text="待团长批准").is_visible()
 
         leader = browser.new_page(viewport=PHONE)
-        leader.on("pageerror", lambda e: errors.append(str(e)))
+        collect_errors(leader, errors)
         _login(leader, base, team.leader)
         leader.goto(f"{base}/admin/swaps")
         card = leader.locator(".swap-taken", has_text="王五")
         assert "张三" in card.inner_text() and "9月15日 周二 08:00–10:00" in card.inner_text()
-        assert _fits(leader)
+        assert fits_width(leader)
         leader.screenshot(path=str(artifacts_dir / "swaps-queue-phone.png"), full_page=True)
         card.locator("button", has_text="批准").click()
         leader.wait_for_url(re.compile(r".*/admin/swaps$"))

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from data.demo import DEMO_LOGINS
-from tests.browser.helpers import PHONE, live_server
+from tests.browser.helpers import PHONE, collect_errors, fits_width, live_server, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -20,19 +20,15 @@ def test_assistant_marks_a_task_done_on_a_phone(demo_app, artifacts_dir, browser
     errors: list[str] = []
     with live_server(demo_app) as base:
         page = browser.new_page(viewport=PHONE)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{base}/login")
-        page.fill("#username", ASSISTANT[0])
-        page.fill("#password", ASSISTANT[1])
-        page.click("button[type=submit]")
+        collect_errors(page, errors)
+        log_in(page, base, *ASSISTANT)
         page.wait_for_url(re.compile(r".*/me$"))
 
         page.click(".me-nav a[href='#tasks']")
         task = page.locator("#tasks li", has_text="更新值班室物品登记表")
         assert task.locator(".badge").inner_text() == "即将到期"
         due_soon = int(page.locator("#task-due-soon").inner_text())
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert fits_width(page)
         button = task.locator("button", has_text="标记完成")
         box = button.bounding_box()
         assert box is not None and box["height"] >= 44
