@@ -114,10 +114,10 @@ class AttendanceInputs:
         """One person's expected duties of one day, as ``data.attendance.duties_on`` gives them."""
         if not semester.start <= day <= semester.end:
             return []
-        duties = expected_duties(
-            day, day, self.shifts, self.overrides, self.breaks, makeup=self.makeup
-        )
-        return [d for d in duties if d.user_id == user_id]
+        # The semester's expansion up to ``day``: the late count asks for the same one after a
+        # sign-in, and these inputs are kept between the door's page and its press.
+        duties = self.expected(semester.start, semester.end, day)
+        return [d for d in duties if d.day == day and d.user_id == user_id]
 
     def with_event(self, event: EventRow) -> AttendanceInputs:
         """The same inputs plus an event just written (so nothing needs reading again)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from data.policy.settings import PolicySettings, SettingsFor
@@ -105,26 +104,27 @@ def _is_xianzhan_houzou(leave: LeaveInfo) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class _Times:
-    sign_in: datetime | None
-    sign_out: datetime | None
-
-
-def _times(duty: Duty, events: Iterable[Event], correction: CorrectionInfo | None) -> _Times:
+def _times(
+    duty: Duty, events: Iterable[Event], correction: CorrectionInfo | None
+) -> tuple[datetime | None, datetime | None]:
     """First sign-in by the end and last sign-out after it; corrections replace either."""
-    events = list(events)
-    ins = [e.at for e in events if e.action == SIGN_IN and e.at <= duty.end]
-    sign_in = min(ins) if ins else None
+    # One pass, no intermediate lists: the whole team's semester runs through here.
+    sign_in: datetime | None = None
+    outs: list[datetime] = []
+    for event in events:
+        if event.action == SIGN_IN:
+            if event.at <= duty.end and (sign_in is None or event.at < sign_in):
+                sign_in = event.at
+        elif event.action == SIGN_OUT:
+            outs.append(event.at)
     if correction and correction.sign_in_at is not None:
         sign_in = correction.sign_in_at
-    outs = [e.at for e in events if e.action == SIGN_OUT]
     if sign_in is not None:
         outs = [t for t in outs if t > sign_in]  # a sign-out before the sign-in closes nothing
     sign_out = max(outs) if outs else None
     if correction and correction.sign_out_at is not None:
         sign_out = correction.sign_out_at
-    return _Times(sign_in, sign_out)
+    return sign_in, sign_out
 
 
 def _worked(duty: Duty, sign_in: datetime, sign_out: datetime) -> int:
@@ -141,50 +141,49 @@ def classify_duty(
     now: datetime,
 ) -> DutyOutcome:
     """The outcome of one scheduled duty as of `now` (SPEC §3 duty and attendance, leave)."""
-    leaves = list(leaves)
-    excused = any(_excuses(leave) for leave in leaves)
-    after_start = any(_is_xianzhan_houzou(leave) for leave in leaves)
-    times = _times(duty, events, correction)
+    excused = after_start = False
+    for leave in leaves:
+        excused = excused or _excuses(leave)
+        after_start = after_start or _is_xianzhan_houzou(leave)
+    sign_in, sign_out = _times(duty, events, correction)
+
+    def outcome(status: str, late: int = 0, early: int = 0, credited: int = 0) -> DutyOutcome:
+        return DutyOutcome(
+            duty, status, late, early, credited, sign_in, sign_out, excused, after_start
+        )
+
     grace = timedelta(minutes=settings.grace_minutes)
-    base = DutyOutcome(
-        duty,
-        UPCOMING,
-        sign_in_at=times.sign_in,
-        sign_out_at=times.sign_out,
-        excused=excused,
-        after_start_leave=after_start,
-    )
-    is_late = times.sign_in is not None and times.sign_in > duty.start + grace
-    is_early = times.sign_out is not None and times.sign_out < duty.end - grace
-    late = _minutes(times.sign_in - duty.start) if is_late else 0
-    early = _minutes(duty.end - times.sign_out) if is_early else 0
+    is_late = sign_in is not None and sign_in > duty.start + grace
+    is_early = sign_out is not None and sign_out < duty.end - grace
+    late = _minutes(sign_in - duty.start) if is_late else 0
+    early = _minutes(duty.end - sign_out) if is_early else 0
     credited = 0
-    if times.sign_in is not None and times.sign_out is not None:
-        credited = _worked(duty, times.sign_in, times.sign_out)
+    if sign_in is not None and sign_out is not None:
+        credited = _worked(duty, sign_in, sign_out)
 
     if correction and correction.status:
-        return _forced(base, correction.status, late, early, credited, settings)
+        return _forced(outcome(UPCOMING), correction.status, late, early, credited, settings)
     if now < duty.start:
-        return base if times.sign_in is None else _replace(base, IN_PROGRESS)
+        return outcome(UPCOMING if sign_in is None else IN_PROGRESS)
     if excused:
         # The leave wins over the clock: no late, early or absence, but real work still counts.
-        return _replace(base, DutyStatus.leave, credited=credited)
-    if times.sign_in is None:
-        return _replace(base, IN_PROGRESS if now < duty.end else DutyStatus.absent)
-    if times.sign_out is None:
+        return outcome(DutyStatus.leave.value, credited=credited)
+    if sign_in is None:
+        return outcome(IN_PROGRESS if now < duty.end else DutyStatus.absent.value)
+    if sign_out is None:
         if now < duty.end + timedelta(minutes=settings.missed_sign_out_minutes):
-            return _replace(base, IN_PROGRESS, late=late)
-        kept = (
-            0 if settings.missed_sign_out_credits_zero else _worked(duty, times.sign_in, duty.end)
-        )
-        return _replace(base, DutyStatus.missed_sign_out, late=late, credited=kept)
-    status = {
-        (False, False): DutyStatus.normal,
-        (True, False): DutyStatus.late,
-        (False, True): DutyStatus.early,
-        (True, True): DutyStatus.late_early,
-    }[(is_late, is_early)]
-    return _replace(base, status, late=late, early=early, credited=credited)
+            return outcome(IN_PROGRESS, late=late)
+        kept = 0 if settings.missed_sign_out_credits_zero else _worked(duty, sign_in, duty.end)
+        return outcome(DutyStatus.missed_sign_out.value, late=late, credited=kept)
+    return outcome(_STATUS[(is_late, is_early)], late=late, early=early, credited=credited)
+
+
+_STATUS = {
+    (False, False): DutyStatus.normal.value,
+    (True, False): DutyStatus.late.value,
+    (False, True): DutyStatus.early.value,
+    (True, True): DutyStatus.late_early.value,
+}
 
 
 def _replace(

@@ -38,6 +38,15 @@ def _days(start: date, end: date) -> Iterable[date]:
         yield start + timedelta(days=offset)
 
 
+def _weekdays(start: date, end: date, weekday: int) -> Iterable[date]:
+    """Every ``weekday`` (ISO, 1 = Monday) in [start, end]."""
+    day = start + timedelta(days=(weekday - start.isoweekday()) % 7)
+    week = timedelta(days=7)
+    while day <= end:
+        yield day
+        day += week
+
+
 def _is_weekend(day: date) -> bool:
     return day.isoweekday() >= 6
 
@@ -216,10 +225,12 @@ def expected_duties(
     last = min(end, until) if until is not None else end
     if last < start:
         return []
-    shifts = list(shifts)
     shifts_by_id: dict[int, list[ShiftSpec]] = {}
+    # Grouped by weekday: a day looks only at its own weekday's shifts, not the whole week's.
+    by_weekday: dict[int, list[ShiftSpec]] = {}
     for spec in shifts:
         shifts_by_id.setdefault(spec.shift_id, []).append(spec)
+        by_weekday.setdefault(spec.weekday, []).append(spec)
     off = non_duty_days(start, last, breaks)
     skipped = off | makeup_workdays(start, last)
     declared = {day: weekday for day, weekday in (makeup or {}).items() if day not in off}
@@ -229,14 +240,19 @@ def expected_duties(
             by_day.setdefault(override.on, []).append(override)
     # Cancels first, then swaps, then extras: an extra on a cancelled day still takes place.
     order = {"cancel": 0, "swap": 1, "extra": 2}
+    # Only days that can hold a duty: their weekday has shifts, or they are declared or overridden.
+    candidates = {d for d in declared if start <= d <= last} | set(by_day)
+    for weekday in by_weekday:
+        candidates.update(_weekdays(start, last, weekday))
     result: list[Duty] = []
-    for day in _days(start, last):
-        if day in declared:
-            duties = _weekly(day, shifts, declared[day])
-        else:
-            duties = {} if day in skipped else _weekly(day, shifts)
-        for override in sorted(by_day.get(day, ()), key=lambda o: order.get(o.kind, 3)):
-            _apply(duties, override, shifts_by_id)
+    for day in candidates:
+        weekday = declared.get(day) or (None if day in skipped else day.isoweekday())
+        on_day = by_weekday.get(weekday) if weekday else None
+        duties = _weekly(day, on_day, weekday) if on_day else {}
+        overrides_today = by_day.get(day)
+        if overrides_today:
+            for override in sorted(overrides_today, key=lambda o: order.get(o.kind, 3)):
+                _apply(duties, override, shifts_by_id)
         result.extend(duties.values())
     result.sort(key=lambda d: (d.start, d.user_id, d.shift_id or 0))
     return result

@@ -80,10 +80,12 @@ def test_a_sign_in_classifies_and_expands_only_the_persons_duties(
     clock.set(at(8, 7))
     scan_and_login(client, app, team, team.assistants[0])
     classified.clear()
-    expanded.clear()
+    expanded_by_page = len(expanded)
     seen, page = counted_press(client, app, "sign_in")
     assert "迟到 7 分钟" in page and "本学期已迟到 3 次（3 次即不合格）" in page
     assert classified and set(classified) == {user_id}
+    # The door page expanded the person's semester once; the press and its late count reuse it.
+    assert expanded_by_page and len(expanded) == expanded_by_page
     # Nobody else on the shared shift is expanded; only whom the person's swap replaces.
     with db.session() as s:
         replaced = s.scalar(select(User.id).where(User.username == team.assistants[1]))
