@@ -25,6 +25,7 @@ from data.attendance_inputs import (
 from data.facts import semester_on
 from data.models import (
     Appointment,
+    CheckAction,
     CheckEvent,
     CheckMethod,
     DutyCorrection,
@@ -270,17 +271,20 @@ def semester_attendance(
     leaves: dict[tuple, list[LeaveInfo]] = defaultdict(list)
     for key, info in inputs.leaves:
         leaves[key].append(info)
-    outcomes = [
-        classify_duty(
-            duty,
-            by_duty.get(duty.key, []),
-            leaves.get(duty.key, []),
-            inputs.corrections.get(duty.key),
-            history.for_duty(duty.start),
-            now,
+    corrections, none = inputs.corrections, ()
+    outcomes = []
+    for duty in duties:
+        key = duty.key  # a property: built once per duty, not three times
+        outcomes.append(
+            classify_duty(
+                duty,
+                by_duty.get(key, none),
+                leaves.get(key, none),
+                corrections.get(key),
+                history.for_duty(duty.start),
+                now,
+            )
         )
-        for duty in duties
-    ]
     extras = classify_extra(extra, history.current, now=now, settings_for=history.for_duty)
     outcomes.extend(o for o in extras if first <= o.duty.day <= min(today, last))
     return SemesterAttendance(semester_id=semester.id, outcomes=outcomes, settings=history.current)
@@ -299,37 +303,34 @@ def _semester_inputs(
     window_start = _local_midnight_utc(first)
     # A duty's sign-out may come after midnight, up to its missed window (at most a day).
     window_end = _local_midnight_utc(min(last + timedelta(days=2), semester.end + timedelta(1)))
+    # Table columns, not ORM attributes: thousands of rows skip the ORM's loading machinery.
+    event = CheckEvent.__table__.c
     event_query = select(
-        CheckEvent.user_id,
-        CheckEvent.duty_date,
-        CheckEvent.shift_id,
-        CheckEvent.at,
-        CheckEvent.action,
-        CheckEvent.method,
-    ).where(CheckEvent.at >= window_start, CheckEvent.at < window_end)
+        event.user_id, event.duty_date, event.shift_id, event.at, event.action, event.method
+    ).where(event.at >= window_start, event.at < window_end)
     if days:  # a door event of an earlier duty (not read here) must not float onto these
         event_query = event_query.where(
-            CheckEvent.duty_date.is_(None)
-            | (CheckEvent.duty_date >= first)
-            | (CheckEvent.method == CheckMethod.import_)
+            event.duty_date.is_(None)
+            | (event.duty_date >= first)
+            | (event.method == CheckMethod.import_)
         )
     leave_query = select(LeaveRequest).where(LeaveRequest.duty_date.between(first, last))
     correction_query = select(DutyCorrection).where(DutyCorrection.duty_date.between(first, last))
     if user_ids is not None:
-        event_query = event_query.where(CheckEvent.user_id.in_(user_ids))
+        event_query = event_query.where(event.user_id.in_(user_ids))
         leave_query = leave_query.where(LeaveRequest.user_id.in_(user_ids))
         correction_query = correction_query.where(DutyCorrection.user_id.in_(user_ids))
     else:
         # Extra duty by members without a scheduled shift counts too; keep to this team.
         team_users = select(User.id).where(User.team_id == semester.team_id)
-        event_query = event_query.where(CheckEvent.user_id.in_(team_users))
+        event_query = event_query.where(event.user_id.in_(team_users))
     return AttendanceInputs(
         shifts=shifts,
         overrides=overrides,
         breaks=_breaks(session, semester),
         makeup=makeup_days(session, semester),
         windows=service_windows(session, semester, user_ids),
-        events=[EventRow(*row) for row in session.execute(event_query)],
+        events=[EventRow(*row) for row in session.connection().execute(event_query).all()],
         leaves=[
             (
                 (leave.user_id, leave.duty_date, leave.shift_id),
@@ -348,6 +349,9 @@ def _semester_inputs(
             for c in session.scalars(correction_query)
         },
     )
+
+
+_ACTION_VALUES = {action: action.value for action in CheckAction}  # cheaper than .value
 
 
 def _events_by_duty(
@@ -369,7 +373,7 @@ def _events_by_duty(
     extra: dict[int, list[Event]] = defaultdict(list)
     floating: dict[int, list[Event]] = defaultdict(list)
     for user_id, duty_date, shift_id, at, action, method in rows:
-        event = Event(at=at, action=action.value)
+        event = Event(at, _ACTION_VALUES[action])
         key = (user_id, duty_date, shift_id)
         if method is CheckMethod.import_ or (duty_date is not None and key not in keys):
             floating[user_id].append(event)

@@ -127,7 +127,12 @@ def summary_weeks(
     """
     windows = service_windows(session, semester, user_ids)
     whole = (semester.start, semester.end)
-    return {u: _completed_weeks(semester, today, windows.get(u, whole)) for u in user_ids}
+    weeks: dict[tuple[date, date], list[date]] = {}  # most people share one window
+    for user_id in user_ids:
+        window = windows.get(user_id, whole)
+        if window not in weeks:
+            weeks[window] = _completed_weeks(semester, today, window)
+    return {u: weeks[windows.get(u, whole)] for u in user_ids}
 
 
 @dataclass(frozen=True)
@@ -253,10 +258,11 @@ def build_report(
     settings = attendance.settings
     outcomes = attendance.by_user()
 
+    record = WorkRecord.__table__.c  # table columns: thousands of rows skip the ORM's loading
     record_keys = set(
-        session.execute(
-            select(WorkRecord.user_id, WorkRecord.duty_date, WorkRecord.shift_id).where(
-                WorkRecord.duty_date.between(semester.start, semester.end)
+        session.connection().execute(
+            select(record.user_id, record.duty_date, record.shift_id).where(
+                record.duty_date.between(semester.start, semester.end)
             )
         ).all()
     )
@@ -299,6 +305,7 @@ def build_report(
         ).all()
     )
 
+    months: dict[date, str] = {}  # day → "YYYY-MM": strftime per duty was a tenth of the build
     partial: dict[int, dict] = {}
     results: dict[int, AssessmentResult] = {}
     for member in members:
@@ -350,7 +357,7 @@ def build_report(
         final = grade.value if grade else result.grade
         by_month: Counter = Counter()
         for o in p["items"]:
-            by_month[o.duty.day.strftime("%Y-%m")] += o.credited_minutes
+            by_month[_month_of(o.duty.day, months)] += o.credited_minutes
         stipend = compute_stipend(
             dict(by_month), final, Decimal(bonuses.get(member.id) or 0), settings
         )
@@ -376,6 +383,13 @@ def build_report(
         [(m.held_on, bool(m.minutes.strip())) for m in meetings], settings, today, semester.end
     )
     return SemesterReport(semester, now, reports, meeting_rows, progress, attendance, estimate)
+
+
+def _month_of(day: date, months: dict[date, str]) -> str:
+    month = months.get(day)
+    if month is None:
+        month = months[day] = day.strftime("%Y-%m")
+    return month
 
 
 def task_evidence(counts: TaskCounts, settings: PolicySettings) -> str:
