@@ -63,7 +63,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 @contextmanager
-def write_transaction(session: Session, *, data: bool = True) -> Iterator[Session]:
+def write_transaction(
+    session: Session, *, data: bool = True, team: int | None = None
+) -> Iterator[Session]:
     """The one way writes are committed: a fresh transaction that holds the write lock.
 
     Whatever the session read before is ended first: in WAL mode a read transaction that later
@@ -72,12 +74,16 @@ def write_transaction(session: Session, *, data: bool = True) -> Iterator[Sessio
     timeout instead of failing; PostgreSQL needs nothing special. Commits on success, rolls back
     on any error (a refusal included), so a refused change leaves nothing half-written.
     ``data=False``: the transaction writes only ``revision.NOT_DATA`` tables (logins).
+    ``team``: it writes only door rows of that team through Core statements (the door), so
+    only the team's revision changes (``revision.mark_team_written``).
     """
     session.rollback()
     if session.get_bind().dialect.name == "sqlite":
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     # Core statements on the session's connection escape the ORM's events: bump regardless.
-    if data:
+    if team is not None:
+        revision.mark_team_written(session, team)
+    elif data:
         revision.mark_written(session)
     try:
         yield session

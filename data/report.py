@@ -260,11 +260,13 @@ def build_report(
 
     record = WorkRecord.__table__.c  # table columns: thousands of rows skip the ORM's loading
     record_keys = set(
-        session.connection().execute(
+        session.connection()
+        .execute(
             select(record.user_id, record.duty_date, record.shift_id).where(
                 record.duty_date.between(semester.start, semester.end)
             )
-        ).all()
+        )
+        .all()
     )
     facts = member_facts(session, semester, today, {m.id for m in members}, now)
     meetings = session.scalars(

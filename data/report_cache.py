@@ -1,9 +1,10 @@
-"""The semester report, built once per (database, semester, data revision, minute) per process.
+"""The semester report, built once per (database, semester, team revision, minute) per process.
 
 Every one-semester dashboard callback reads the same ``build_report``; at university scale it
 costs most of a callback's CPU, while the data changes far less often than pages are opened.
-The key's data revision (``data.revision``) changes with every committed write, in every
-worker, so a cached report never outlives the data it was built from. The minute floor bounds
+The key's revision (``data.revision.current(session, team_id)``) changes with every committed
+write that this team's report can read, in every worker, so a cached report never outlives the
+data it was built from; another team's door writes leave it alone. The minute floor bounds
 how far the outcomes' "now" can lag: a page may be up to 59 s behind the door, and shows the
 report's ``as_of``.
 """
@@ -36,7 +37,9 @@ _numbers = itertools.count(1)
 
 def cached_report(session: Session, semester: Semester, now: datetime) -> SemesterReport:
     """``build_report(session, semester, now)``, reused while nothing was written this minute."""
-    token = revision.current(session)  # read first: a write during the build gets a new key
+    # Read first: a write during the build gets a new key. The team's revision: another
+    # team's sign-ins leave this report cached.
+    token = revision.current(session, semester.team_id)
     if token is None:  # no revision row: nothing tells a write apart, so never reuse
         return build_report(session, semester, now)
     key = (_database_number(session), semester.id, token, now.replace(second=0, microsecond=0))

@@ -10,24 +10,32 @@ The token is random rather than a counter: a restored backup or a truncated tabl
 bring back a value that once stood for other data.
 
 Logins are not data: a transaction that writes only ``NOT_DATA`` tables keeps the revision, so
-a morning of logins does not empty every cache. A writer that knows the revision its cached
-reads were made under says so (``expect``); if its commit replaces exactly that token, it knows
-its own write is the only change in between (``succession``) and may carry its cache forward.
+a morning of logins does not empty every cache. The door's writes (a person's sign-in or
+sign-out, its work record and used kiosk code) are read by no other team: they change only
+their team's token (``team_revision``, ``mark_team_written``), so at university scale one
+team's sign-ins do not empty every other team's cached reports. Readers that cache one team's
+data key on ``current(session, team_id)``, both tokens together.
+
+A writer that knows the revision its cached reads were made under says so (``expect``); if its
+commit replaces exactly that token, it knows its own write is the only change in between
+(``succession``) and may carry its cache forward.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from itertools import chain
 
-from sqlalchemy import Connection, bindparam, event, select, update
+from sqlalchemy import Connection, Integer, String, bindparam, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
 
-from data.models.revision import DataRevision
+from data.models.revision import DataRevision, TeamRevision
 
 _DIRTY = "data_revision.dirty"
+_TEAM_DIRTY = "data_revision.team"
 _EXPECT = "data_revision.expect"
 _SUCCESSION = "data_revision.succession"
 # Tables no report, count or cache reads: writing only these keeps the revision.
@@ -38,17 +46,59 @@ _CURRENT = select(_TABLE.c.value).where(_TABLE.c.id == _ROW)
 # Built once: the door pays for this statement on every sign-in.
 _BUMP = update(_TABLE).where(_TABLE.c.id == _ROW).values(value=bindparam("token"))
 _BUMP_FROM = _BUMP.where(_TABLE.c.value == bindparam("expected"))
+_TEAM = TeamRevision.__table__
+# Both tokens in one row; the team's is None until its first door write.
+_TOKENS = (
+    select(_TABLE.c.value, _TEAM.c.value)
+    .select_from(_TABLE.outerjoin(_TEAM, _TEAM.c.team_id == bindparam("team_id")))
+    .where(_TABLE.c.id == _ROW)
+)
+# The team's token replaced only if neither token moved since ``expected`` was read.
+_TEAM_BUMP_FROM = (
+    update(_TEAM)
+    .where(
+        _TEAM.c.team_id == bindparam("team"),
+        _TEAM.c.value == bindparam("expected_team"),
+        select(_TABLE.c.value).where(_TABLE.c.id == _ROW).scalar_subquery()
+        == bindparam("expected_global"),
+    )
+    .values(value=bindparam("token"))
+)
+_NO_TEAM_TOKEN = "-"
 _WRITE_SQL = re.compile(r"\s*(insert|update|delete|replace|merge)\b", re.IGNORECASE)
 
 
-def current(session: Session) -> str | None:
-    """The revision token as the session's transaction sees it (None: the row is missing)."""
-    return session.execute(_CURRENT).scalar()
+def current(session: Session, team_id: int | None = None) -> str | None:
+    """The revision token as the session's transaction sees it (None: the row is missing).
+
+    With ``team_id``: the token of what one team's cache may hold, the global token and the
+    team's together, one statement.
+    """
+    if team_id is None:
+        return session.connection().execute(_CURRENT).scalar()
+    row = session.connection().execute(_TOKENS, {"team_id": team_id}).first()
+    return None if row is None else combined(*row)
+
+
+def combined(global_token: str | None, team_token: str | None) -> str | None:
+    """One key of both tokens (None while the global row is missing)."""
+    if global_token is None:
+        return None
+    return f"{global_token}/{team_token or _NO_TEAM_TOKEN}"
 
 
 def mark_written(session: Session) -> None:
     """Make the session's next commit bump the revision (writes that bypass the ORM)."""
     session.info[_DIRTY] = True
+
+
+def mark_team_written(session: Session, team_id: int) -> None:
+    """The session's next commit writes door rows of ``team_id`` only: bump that team's token.
+
+    Any other write in the same transaction (an ORM flush, a DML statement through the session)
+    still bumps the global token, which every cache key includes.
+    """
+    session.info[_TEAM_DIRTY] = team_id
 
 
 def expect(session: Session, token: str | None) -> None:
@@ -85,11 +135,7 @@ def bump(connection: Connection, expected: str | None = None) -> tuple[str, bool
 
 
 def _upsert(connection: Connection, token: str):
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(_TABLE).values(id=_ROW, value=token)
+    statement = _dialect_insert(connection.dialect.name, _TABLE).values(id=_ROW, value=token)
     return statement.on_conflict_do_update(index_elements=["id"], set_={"value": token})
 
 
@@ -112,16 +158,78 @@ def _executed(state: ORMExecuteState) -> None:
         state.session.info[_DIRTY] = True
 
 
+def bump_team(
+    connection: Connection, team_id: int, expected: str | None
+) -> tuple[str | None, bool]:
+    """Store a fresh token for the team: (the combined revision now, True) if it replaced
+    ``expected``; else (None, False).
+
+    ``expected`` is a combined revision (``current(session, team_id)``); it is replaced only if
+    neither token moved since, and the row lock held until commit keeps it so.
+    """
+    token = uuid.uuid4().hex
+    global_token, _, team_token = (expected or "").partition("/")
+    if team_token:
+        params = {"token": token, "team": team_id, "expected_global": global_token}
+        if team_token == _NO_TEAM_TOKEN:  # the team's first token: an insert nobody beat
+            done = connection.execute(_first_team_token(connection.dialect.name), params)
+        else:
+            done = connection.execute(_TEAM_BUMP_FROM, {**params, "expected_team": team_token})
+        if done.rowcount == 1:
+            return combined(global_token, token), True
+    connection.execute(_team_upsert(connection.dialect.name), {"team": team_id, "token": token})
+    return None, False
+
+
+def _dialect_insert(dialect: str, table=_TEAM):
+    """An INSERT with ON CONFLICT (the dialects' own; the row may or may not exist)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+@functools.cache
+def _first_team_token(dialect: str):
+    """Insert the team's row only if the global token is still the expected one."""
+    unchanged = select(
+        bindparam("team", type_=Integer()), bindparam("token", type_=String())
+    ).where(
+        select(_TABLE.c.value).where(_TABLE.c.id == _ROW).scalar_subquery()
+        == bindparam("expected_global")
+    )
+    statement = _dialect_insert(dialect).from_select(["team_id", "value"], unchanged)
+    # An INSERT keeps its rowcount only when asked to (SQLAlchemy 2).
+    return statement.on_conflict_do_nothing(index_elements=["team_id"]).execution_options(
+        preserve_rowcount=True
+    )
+
+
+@functools.cache
+def _team_upsert(dialect: str):
+    statement = _dialect_insert(dialect).values(team_id=bindparam("team"), value=bindparam("token"))
+    return statement.on_conflict_do_update(
+        index_elements=["team_id"], set_={"value": statement.excluded.value}
+    )
+
+
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     # Pending objects are flushed after this hook; flush now so they mark the session too.
     session.flush()
     expected = session.info.pop(_EXPECT, None)
+    team_id = session.info.pop(_TEAM_DIRTY, None)
     session.info.pop(_SUCCESSION, None)
     if session.info.pop(_DIRTY, False):
-        token, replaced = bump(session.connection(), expected)
+        # A global write: every cache key changes. Succession only for a global expectation.
+        token, replaced = bump(session.connection(), None if team_id else expected)
         if replaced:
             session.info[_SUCCESSION] = (expected, token)
+    elif team_id is not None:
+        new, replaced = bump_team(session.connection(), team_id, expected)
+        if replaced:
+            session.info[_SUCCESSION] = (expected, new)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -129,4 +237,5 @@ def _ended(session: Session, transaction: SessionTransaction) -> None:
     # A rolled-back savepoint keeps the outer transaction's writes: only the root clears.
     if transaction.parent is None:
         session.info.pop(_DIRTY, None)
+        session.info.pop(_TEAM_DIRTY, None)
         session.info.pop(_EXPECT, None)

@@ -59,7 +59,7 @@ from data.models.people import (
     User,
     Violation,
 )
-from data.models.revision import DataRevision
+from data.models.revision import DataRevision, TeamRevision
 from data.models.summary import SemesterMemberSummary, SemesterSummary, SemesterWeekTotal
 from data.models.swap import SwapOffer
 from data.models.task import Task, TaskAssignment
@@ -127,6 +127,7 @@ __all__ = [
     "Task",
     "TaskAssignment",
     "Team",
+    "TeamRevision",
     "TeamSettings",
     "Training",
     "TrainingAttendance",

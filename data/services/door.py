@@ -121,7 +121,7 @@ def read(
 ) -> Door:
     """The door for ``actor`` scanned at ``place_id``; Refused (in the order the SPEC asks)."""
     user_id, team_id = actor.id, actor.team_id
-    row = state_row(session, user_id, place_id, local_today(now), fingerprint)
+    row = state_row(session, user_id, team_id, place_id, local_today(now), fingerprint)
     place, values, semester, stage, used, revision = row
     if place_id is not None and (place is None or place.team_id != team_id):
         raise Refused(WRONG_TEAM)
@@ -153,7 +153,7 @@ def answer_repeat(
     if requested not in ACTION_LABELS:
         return None
     _place, values, semester, _stage, _used, revision = state_row(
-        session, actor.id, None, local_today(now), None
+        session, actor.id, actor.team_id, None, local_today(now), None
     )
     if semester is None:
         return None
@@ -197,7 +197,8 @@ def press(
     if door.token_used:
         raise Refused(REPLAYED)
     try:
-        with write_transaction(session):
+        # The door's rows are read by its own team alone: only the team's revision changes.
+        with write_transaction(session, team=door.team_id):
             revision.expect(session, door.revision)
             if not _scheduled(requested, door.state):
                 # Only a scheduled duty has a unique key: anything else is decided again under
@@ -241,7 +242,7 @@ def _scheduled(requested: str, state: DoorState) -> bool:
 def _fresh(session: Session, door: Door, now: datetime) -> dict:
     """The semester, settings and state as they are now (read inside the write transaction)."""
     _place, values, semester, stage, _used, read_under = state_row(
-        session, door.user_id, None, local_today(now), None
+        session, door.user_id, door.team_id, None, local_today(now), None
     )
     if semester is None:
         raise Refused(NO_SEMESTER)

@@ -1,7 +1,8 @@
 """What the door reads before a press: the state row and the person's inputs (SPEC §4, §8).
 
 Both statements are built once with bound parameters, and the person's inputs are kept per
-process while the data revision is unchanged, so a door request spends its CPU on the answer.
+process and team while the team's revision (``data.revision.current(session, team_id)``) is
+unchanged, so a door request spends its CPU on the answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import Date, Select, and_, bindparam, false, select
 from sqlalchemy.orm import Session
 
+from data import revision
 from data.attendance_inputs import AttendanceInputs
 from data.attendance_inputs import person_inputs as _person_inputs
 from data.facts import semester_containing
@@ -22,6 +24,7 @@ from data.models import (
     DataRevision,
     Place,
     Semester,
+    TeamRevision,
     TeamSettings,
     UsedToken,
     User,
@@ -31,14 +34,10 @@ from data.policy.settings import SettingsHistory
 # team id → (stored settings JSON, its parsed history): parsing and validating it on every
 # press cost more than reading it.
 _HISTORIES: dict[int, tuple[dict, SettingsHistory]] = {}
-INPUTS_CACHE_SIZE = 2048  # people's inputs and state rows kept per process under one revision
-# "revision" → the data revision the entries were read under; (semester…, user) → inputs;
-# ("state", user, place, day) → the state row.
-_INPUTS_CACHE: dict[Any, Any] = {}
-
-
-# A Core statement on the session's connection: the ORM's per-statement work cost twice the read.
-_REVISION = select(DataRevision.__table__.c.value).where(DataRevision.__table__.c.id == 1)
+INPUTS_CACHE_SIZE = 2048  # people's inputs and state rows kept per process and team
+# team id → its entries: "revision" → the team's revision they were read under;
+# (semester…, user) → inputs; ("state", user, place, day) → the state row.
+_INPUTS_CACHE: dict[int, dict[Any, Any]] = {}
 
 
 @functools.cache
@@ -56,10 +55,21 @@ def _state_statement(with_token: bool) -> Select:
         if with_token
         else false()
     )
-    # The data revision changes with every committed write: the key of the inputs cache.
-    revision = select(DataRevision.value).where(DataRevision.id == 1).scalar_subquery()
+    # The team's revision (both tokens, combined by ``state_row``): the key of the inputs cache.
+    global_token = select(DataRevision.value).where(DataRevision.id == 1).scalar_subquery()
+    team_token = (
+        select(TeamRevision.value).where(TeamRevision.team_id == User.team_id).scalar_subquery()
+    )
     return (
-        select(Place, TeamSettings.values, Semester, Appointment.stage, used, revision)
+        select(
+            Place,
+            TeamSettings.values,
+            Semester,
+            Appointment.stage,
+            used,
+            global_token,
+            team_token,
+        )
         .select_from(User)
         .outerjoin(Place, Place.id == bindparam("place_id"))
         .outerjoin(TeamSettings, TeamSettings.team_id == User.team_id)
@@ -73,54 +83,62 @@ def _state_statement(with_token: bool) -> Select:
 
 
 def state_row(
-    session: Session, user_id: int, place_id: int | None, day: date, fingerprint: str | None
+    session: Session,
+    user_id: int,
+    team_id: int,
+    place_id: int | None,
+    day: date,
+    fingerprint: str | None,
 ) -> tuple:
-    """The state row (see ``_state_statement``) of ``user_id`` on ``day``; place and semester
-    detached (they outlive the read).
+    """(place, settings JSON, semester, stage, kiosk code used, team revision) of ``user_id``
+    on ``day`` (see ``_state_statement``); place and semester detached (they outlive the read).
 
-    Kept per process under the data revision like the inputs, so a press that finds it reads
-    only the revision token; a kiosk code's use (``fingerprint``) is always read fresh.
+    Kept per process under the team's revision like the inputs, so a press that finds it reads
+    only the revision tokens; a kiosk code's use (``fingerprint``) is always read fresh.
     """
     params = {"user_id": user_id, "place_id": place_id, "day": day, "fingerprint": fingerprint}
     key = ("state", user_id, place_id, day)
     if not fingerprint:
-        token = session.connection().execute(_REVISION).scalar()
-        kept = _entries(session, token).get(key) if token is not None else None
+        token = revision.current(session, team_id)
+        kept = _entries(session, team_id, token).get(key) if token is not None else None
         if kept is not None:
             return (*kept[:5], token)  # kept under an earlier token if carried forward
-    row = tuple(session.execute(_state_statement(bool(fingerprint)), params).one())
+    found = session.execute(_state_statement(bool(fingerprint)), params).one()
+    row = (*found[:5], revision.combined(found[5], found[6]))
     for loaded in row[0], row[2]:  # the place and the semester
         if loaded is not None and loaded in session:
             session.expunge(loaded)
     if not fingerprint and row[5] is not None:
-        entries = _entries(session, row[5])
+        entries = _entries(session, team_id, row[5])
         if len(entries) < INPUTS_CACHE_SIZE:
             entries[key] = row
     return row
 
 
-def _entries(session: Session, revision: str) -> dict[Any, Any]:
-    """The cache's entries if they were read under ``revision``; else it starts again, empty."""
-    version = _version(session, revision)
-    if _INPUTS_CACHE.get("revision") != version:
-        _INPUTS_CACHE.clear()
-        _INPUTS_CACHE["revision"] = version
-    return _INPUTS_CACHE
+def _entries(session: Session, team_id: int, token: str) -> dict[Any, Any]:
+    """The team's entries if they were read under ``token``; else they start again, empty."""
+    version = _version(session, token)
+    entries = _INPUTS_CACHE.setdefault(team_id, {})
+    if entries.get("revision") != version:
+        entries.clear()
+        entries["revision"] = version
+    return entries
 
 
 def person_inputs(
-    session: Session, semester: Semester, user_id: int, revision: str | None = None
+    session: Session, semester: Semester, user_id: int, token: str | None = None
 ) -> AttendanceInputs:
     """The read model's one-statement inputs of the person, cut to their own duties.
 
-    Kept per process while the data revision read with them is unchanged: a repeated press
-    (a double tap, a stale tab) then reads nothing more. Every committed write changes the
-    revision (``data.revision``), so a schedule edit or a sign-in is seen at once.
+    Kept per process while the team's revision read with them (``token``) is unchanged: a
+    repeated press (a double tap, a stale tab) then reads nothing more. Every committed write
+    changes the global or the team's token (``data.revision``), so a schedule edit or a
+    sign-in is seen at once.
     """
-    if revision is None:
+    if token is None:
         return _person_inputs(session, semester, user_id, own=True)
     key = _key(semester, user_id)
-    entries = _entries(session, revision)
+    entries = _entries(session, semester.team_id, token)
     inputs = entries.get(key)
     if inputs is None:
         inputs = _person_inputs(session, semester, user_id, own=True)
@@ -138,26 +156,27 @@ def carry_forward(
     new: str,
 ) -> None:
     """After a commit that changed only ``user_id``'s inputs (now ``inputs``) from ``expected``
-    to ``new`` (``data.revision.succession``): keep everyone else's entries under ``new``.
+    to ``new`` (``data.revision.succession``): keep the team's other entries under ``new``.
 
     Nothing else was committed in between, so the other entries are still what a read would
     give; without this every sign-in emptied the cache and the next person read again.
     """
-    if _INPUTS_CACHE.get("revision") != _version(session, expected):
+    entries = _INPUTS_CACHE.get(semester.team_id)
+    if entries is None or entries.get("revision") != _version(session, expected):
         return
-    _INPUTS_CACHE["revision"] = _version(session, new)
+    entries["revision"] = _version(session, new)
     key = _key(semester, user_id)
-    if key in _INPUTS_CACHE or len(_INPUTS_CACHE) < INPUTS_CACHE_SIZE:
-        _INPUTS_CACHE[key] = inputs
+    if key in entries or len(entries) < INPUTS_CACHE_SIZE:
+        entries[key] = inputs
 
 
 def _key(semester: Semester, user_id: int) -> tuple:
     return (semester.id, semester.team_id, semester.start, semester.end, user_id)
 
 
-def _version(session: Session, revision: str) -> tuple[str, str]:
+def _version(session: Session, token: str) -> tuple[str, str]:
     # With the database: two copies of one database may carry the same token (tests, restores).
-    return (str(session.get_bind().url), revision)
+    return (str(session.get_bind().url), token)
 
 
 def settings_history(team_id: int, values: dict | None) -> SettingsHistory:

@@ -21,6 +21,7 @@ from data.models import (
     LeaveStatus,
     Place,
     Semester,
+    Team,
     User,
 )
 from data.policy.types import UPCOMING
@@ -295,3 +296,91 @@ def _current(session) -> int:
     return session.scalar(
         select(Semester.id).where(Semester.start <= DEMO_TODAY, Semester.end >= DEMO_TODAY)
     )
+
+
+def _other_team(session) -> int:
+    other = Team(name="另一个学院的助管团")
+    session.add(other)
+    session.flush()
+    return other.id
+
+
+def _door_style_write(session, team_id: int) -> None:
+    """What the door's transaction does: Core rows of one team, ``write_transaction(team=…)``."""
+    with write_transaction(session, team=team_id):
+        session.connection().execute(insert(AuditLog).values(action="door-like", entity="test"))
+
+
+def test_a_door_write_moves_only_its_teams_revision(db, team):
+    with db.session() as s:
+        mine = s.get(Semester, team.semester_id).team_id
+        other = _other_team(s)
+    with db.sessionmaker() as s:
+        before = {key: revision.current(s, key) for key in (None, mine, other)}
+        _door_style_write(s, mine)
+        assert revision.current(s) == before[None]  # the global token stays
+        assert revision.current(s, other) == before[other]
+        assert revision.current(s, mine) not in (before[mine], None)
+        mine_now = revision.current(s, mine)
+        with write_transaction(s, team=mine):  # an ORM row in the same transaction: global
+            s.add(AuditLog(action="orm", entity="test"))
+        assert revision.current(s) != before[None]
+        assert revision.current(s, other) != before[other]
+        assert revision.current(s, mine) != mine_now
+
+
+def test_a_team_write_succeeds_only_its_own_read(db, team):
+    """Succession for a door write: no write of the team and no global write in between."""
+    with db.session() as s:
+        mine = s.get(Semester, team.semester_id).team_id
+        other = _other_team(s)
+    with db.sessionmaker() as s, db.sessionmaker() as o:
+        first = revision.current(s, mine)  # "<global>/-": the team has no token yet
+        assert first.endswith("/-")
+        s.rollback()
+        _door_style_write(o, mine)  # someone else's first token in between
+        with write_transaction(s, team=mine):
+            revision.expect(s, first)
+        assert revision.succession(s) is None
+        with db.session() as gone:  # the team again without a token
+            gone.execute(revision.TeamRevision.__table__.delete())
+        first = revision.current(s, mine)
+        with write_transaction(s, team=mine):
+            revision.expect(s, first)
+        expected, new = revision.succession(s)  # the first token, nobody in between
+        assert expected == first and new == revision.current(s, mine) != first
+        read_under = revision.current(s, mine)
+        _door_style_write(o, other)  # another team's sign-in in between
+        with write_transaction(s, team=mine):
+            revision.expect(s, read_under)
+        expected, new = revision.succession(s)
+        assert expected == read_under and new == revision.current(s, mine) != read_under
+        for meanwhile in (lambda: _door_style_write(o, mine), lambda: _global_write(o)):
+            read_under = revision.current(s, mine)
+            s.rollback()
+            meanwhile()
+            with write_transaction(s, team=mine):
+                revision.expect(s, read_under)
+            assert revision.succession(s) is None
+            assert revision.current(s, mine) not in (read_under, None)
+
+
+def _global_write(session) -> None:
+    with write_transaction(session):
+        session.add(AuditLog(action="global", entity="test"))
+
+
+def test_another_teams_door_write_keeps_the_report(demo_app):
+    """At university scale one team's sign-ins must not rebuild every other team's report."""
+    first = report_at(demo_app)
+    with demo_app.app_context():
+        session = get_session()
+        other = _other_team(session)
+        session.commit()  # a new team: a global write
+        first = report_at(demo_app)
+        _door_style_write(session, other)
+        assert report_at(demo_app).members is first.members
+        _door_style_write(session, first.semester.team_id)
+        rebuilt = report_at(demo_app)
+    assert rebuilt.members is not first.members
+    assert counts(rebuilt) == counts(fresh(demo_app))
