@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 import dash_ag_grid as dag
 import pandas as pd
-import plotly.graph_objects as go
+import plotly.io as pio
+
+# Figures are plain dicts ({"data": [...], "layout": {...}}): Dash sends them as they are, where a
+# plotly.graph_objects.Figure would validate and deep-copy every property on the way (most of a
+# page callback's time). tests/web/test_dashboard_figures.py proves each the same as before.
+Figure = dict[str, Any]
 
 STATUS_LABELS = {
     "normal": "正常",
@@ -29,57 +37,88 @@ STATUS_COLORS = {
 FONT = "system-ui, 'PingFang SC', 'Microsoft YaHei', 'WenQuanYi Zen Hei', sans-serif"
 
 
-def _base(fig: go.Figure, height: int = 320) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin=dict(l=40, r=10, t=30, b=40),
-        font=dict(family=FONT, size=13),
-        legend=dict(orientation="h", y=-0.2),
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-    )
-    fig.update_yaxes(gridcolor="#eee")
-    return fig
+@cache
+def template() -> dict[str, Any]:
+    """The default Plotly template, which ``go.Figure`` embeds in every figure; shared, read-only."""
+    return pio.templates[pio.templates.default].to_plotly_json()
+
+
+def base_layout(
+    height: int,
+    *,
+    xaxis: dict[str, Any] | None = None,
+    yaxis: dict[str, Any] | None = None,
+    legend: dict[str, Any] | None = None,
+    **props: Any,
+) -> dict[str, Any]:
+    """The dashboard's figure layout: white, legend under the plot, a light grid on the y axis.
+
+    ``legend`` is merged into the shared legend; ``props`` are further layout properties.
+    """
+    out: dict[str, Any] = {
+        "template": template(),
+        "height": height,
+        "margin": {"l": 40, "r": 10, "t": 30, "b": 40},
+        "font": {"family": FONT, "size": 13},
+        "legend": {"orientation": "h", "y": -0.2, **(legend or {})},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "yaxis": {**(yaxis or {}), "gridcolor": "#eee"},
+        **props,
+    }
+    if xaxis:
+        out["xaxis"] = xaxis
+    return out
+
+
+def axis_title(text: str) -> dict[str, str]:
+    """An axis title."""
+    return {"text": text}
 
 
 WEEK_MS = 7 * 24 * 3600 * 1000
 
 
-def _week_ticks(fig: go.Figure, weeks: pd.Series) -> None:
+def _week_axis(weeks: pd.Series) -> dict[str, Any]:
     """Ticks on the weeks' Mondays (Plotly's own date ticks fall on Sundays), at most 8."""
-    fig.update_xaxes(tickformat="%m-%d", title_text="周（周一）")
+    axis: dict[str, Any] = {"tickformat": "%m-%d", "title": axis_title("周（周一）")}
     if weeks.empty:
-        return
+        return axis
     first, last = min(weeks), max(weeks)
     count = (last - first).days // 7 + 1
     step = max(1, -(-count // 8))
-    fig.update_xaxes(tick0=str(first), dtick=WEEK_MS * step)
+    return {**axis, "tick0": str(first), "dtick": WEEK_MS * step}
 
 
-def weekly_status_bars(weekly: pd.DataFrame) -> go.Figure:
+def weekly_status_bars(weekly: pd.DataFrame) -> Figure:
     """Stacked duties per week by status; ``weekly`` has columns week, status, count."""
-    fig = go.Figure()
+    data = []
     for status, label in STATUS_LABELS.items():
         part = weekly[weekly["status"] == status]
         if part.empty:
             continue
-        fig.add_bar(
-            x=part["week"],
-            y=part["count"],
-            name=label,
-            marker_color=STATUS_COLORS[status],
-            hovertemplate=f"{label}：%{{y}} 次<br>%{{x|%m-%d}} 当周<extra></extra>",
+        data.append(
+            {
+                "type": "bar",
+                "x": part["week"].tolist(),
+                "y": part["count"].tolist(),
+                "name": label,
+                "marker": {"color": STATUS_COLORS[status]},
+                "hovertemplate": f"{label}：%{{y}} 次<br>%{{x|%m-%d}} 当周<extra></extra>",
+            }
         )
     # Legend above the plot: below it, on a phone the wrapped legend runs into the axis title.
-    fig.update_layout(
+    # The top margin makes room for it.
+    legend = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+    look = base_layout(
+        320,
         barmode="stack",
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0, xanchor="left"),
+        xaxis=_week_axis(weekly["week"]),
+        yaxis={"title": axis_title("班次")},
+        legend=legend,
     )
-    _week_ticks(fig, weekly["week"])
-    fig.update_yaxes(title_text="班次")
-    fig = _base(fig)
-    fig.update_layout(margin=dict(t=50), legend=dict(y=1.02, yanchor="bottom"))
-    return fig
+    look["margin"]["t"] = 50
+    return {"data": data, "layout": look}
 
 
 # --- assessment, stipend, compare figures
@@ -88,102 +127,103 @@ def weekly_status_bars(weekly: pd.DataFrame) -> go.Figure:
 GRADE_COLORS = {"优秀": "#198754", "合格": "#0d6efd", "不合格": "#dc3545"}
 
 
-def grade_bars(counts: dict[str, int], estimate: bool = False) -> go.Figure:
+def _count_bars(counts: dict[str, int], colors: dict[str, str], hover: str) -> dict[str, Any]:
+    """One bar per key of ``counts``, its count written above it."""
+    return {
+        "type": "bar",
+        "x": list(counts),
+        "y": list(counts.values()),
+        "marker": {"color": [colors.get(k, "#6c757d") for k in counts]},
+        # As text: Plotly stores bar labels as strings.
+        "text": [str(v) for v in counts.values()],
+        "textposition": "outside",
+        "cliponaxis": False,
+        "hovertemplate": hover,
+    }
+
+
+def grade_bars(counts: dict[str, int], estimate: bool = False) -> Figure:
     """Members per final grade; ``counts`` maps 优秀/合格/不合格 to a count."""
     suffix = "（预估）" if estimate else ""
-    fig = go.Figure(
-        go.Bar(
-            x=list(counts),
-            y=list(counts.values()),
-            marker_color=[GRADE_COLORS.get(k, "#6c757d") for k in counts],
-            text=list(counts.values()),
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate=f"%{{x}}{suffix}：%{{y}} 人<extra></extra>",
-        )
-    )
-    fig.update_yaxes(title_text="人数", rangemode="tozero")
-    return _base(fig, height=300)
+    bars = _count_bars(counts, GRADE_COLORS, f"%{{x}}{suffix}：%{{y}} 人<extra></extra>")
+    look = base_layout(300, yaxis={"title": axis_title("人数"), "rangemode": "tozero"})
+    return {"data": [bars], "layout": look}
 
 
-def grade_history_bars(history: pd.DataFrame) -> go.Figure:
+def grade_history_bars(history: pd.DataFrame) -> Figure:
     """Stacked grade counts per semester; ``history`` has columns semester, grade, count."""
-    fig = go.Figure()
+    data = []
     for grade, color in GRADE_COLORS.items():
         part = history[history["grade"] == grade]
-        fig.add_bar(
-            x=part["semester"],
-            y=part["count"],
-            name=grade,
-            marker_color=color,
-            hovertemplate=f"%{{x}}<br>{grade}：%{{y}} 人<extra></extra>",
+        data.append(
+            {
+                "type": "bar",
+                "x": part["semester"].tolist(),
+                "y": part["count"].tolist(),
+                "name": grade,
+                "marker": {"color": color},
+                "hovertemplate": f"%{{x}}<br>{grade}：%{{y}} 人<extra></extra>",
+            }
         )
-    fig.update_layout(barmode="stack")
-    fig.update_yaxes(title_text="人数")
-    return _base(fig, height=300)
+    look = base_layout(300, barmode="stack", yaxis={"title": axis_title("人数")})
+    return {"data": data, "layout": look}
 
 
-def stipend_monthly_bars(monthly: pd.DataFrame, cap: float) -> go.Figure:
+def stipend_monthly_bars(monthly: pd.DataFrame, cap: float) -> Figure:
     """Hours counted for the stipend per month, and hours above the monthly cap (not paid)."""
-    fig = go.Figure()
-    fig.add_bar(
-        x=monthly["month"],
-        y=monthly["counted"],
-        name="计入补贴工时",
-        marker_color="#0d6efd",
-        hovertemplate="%{x}：计入 %{y:.2f} 小时<extra></extra>",
+    months = monthly["month"].tolist()
+    counted = {
+        "type": "bar",
+        "x": months,
+        "y": monthly["counted"].tolist(),
+        "name": "计入补贴工时",
+        "marker": {"color": "#0d6efd"},
+        "hovertemplate": "%{x}：计入 %{y:.2f} 小时<extra></extra>",
+    }
+    over = {
+        "type": "bar",
+        "x": months,
+        "y": monthly["over"].tolist(),
+        "name": f"超出每月 {cap:g} 小时上限（不计）",
+        "marker": {"color": "#adb5bd"},
+        "hovertemplate": "%{x}：超出上限 %{y:.2f} 小时<extra></extra>",
+    }
+    look = base_layout(
+        300,
+        barmode="stack",
+        xaxis={"type": "category", "title": axis_title("月份")},
+        yaxis={"title": axis_title("小时（全团合计）")},
     )
-    fig.add_bar(
-        x=monthly["month"],
-        y=monthly["over"],
-        name=f"超出每月 {cap:g} 小时上限（不计）",
-        marker_color="#adb5bd",
-        hovertemplate="%{x}：超出上限 %{y:.2f} 小时<extra></extra>",
-    )
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(type="category", title_text="月份")
-    fig.update_yaxes(title_text="小时（全团合计）")
-    return _base(fig, height=300)
+    return {"data": [counted, over], "layout": look}
 
 
-def semester_line(names: list[str], values: list, title: str, fmt: str, color: str) -> go.Figure:
+def semester_line(names: list[str], values: list, title: str, fmt: str, color: str) -> Figure:
     """One value per semester (oldest first), e.g. attendance rate or lates per assistant."""
-    fig = go.Figure(
-        go.Scatter(
-            x=names,
-            y=values,
-            mode="lines+markers+text",
-            text=[format(v, fmt) if v is not None else "" for v in values],
-            textposition="top center",
-            cliponaxis=False,
-            line=dict(color=color, width=3),
-            marker=dict(size=10),
-            hovertemplate=f"%{{x}}<br>{title}：%{{text}}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(
-        title_text=title, rangemode="tozero", tickformat=".0%" if fmt.endswith("%") else None
-    )
-    return _base(fig, height=280)
+    line = {
+        "type": "scatter",
+        "x": list(names),
+        "y": list(values),
+        "mode": "lines+markers+text",
+        "text": [format(v, fmt) if v is not None else "" for v in values],
+        "textposition": "top center",
+        "cliponaxis": False,
+        "line": {"color": color, "width": 3},
+        "marker": {"size": 10},
+        "hovertemplate": f"%{{x}}<br>{title}：%{{text}}<extra></extra>",
+    }
+    yaxis: dict[str, Any] = {"title": axis_title(title), "rangemode": "tozero"}
+    if fmt.endswith("%"):
+        yaxis["tickformat"] = ".0%"
+    look = base_layout(280, xaxis={"type": "category"}, yaxis=yaxis)
+    return {"data": [line], "layout": look}
 
 
-def warning_level_bars(counts: dict[str, int]) -> go.Figure:
+def warning_level_bars(counts: dict[str, int]) -> Figure:
     """Members per warning level (不合格风险/警告/提醒)."""
     colors = {"不合格风险": "#dc3545", "警告": "#fd7e14", "提醒": "#ffc107"}
-    fig = go.Figure(
-        go.Bar(
-            x=list(counts),
-            y=list(counts.values()),
-            marker_color=[colors.get(k, "#6c757d") for k in counts],
-            text=list(counts.values()),
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}：%{y} 人<extra></extra>",
-        )
-    )
-    fig.update_yaxes(title_text="人数", rangemode="tozero")
-    return _base(fig, height=300)
+    bars = _count_bars(counts, colors, "%{x}：%{y} 人<extra></extra>")
+    look = base_layout(300, yaxis={"title": axis_title("人数"), "rangemode": "tozero"})
+    return {"data": [bars], "layout": look}
 
 
 def data_grid(
@@ -362,39 +402,42 @@ def _min_width(column: str, values: pd.Series) -> int:
     return int(min(240, max(80, _text_width(column) + 56, longest + 36)))
 
 
-def lateness_heatmap(matrix: pd.DataFrame) -> go.Figure:
+def lateness_heatmap(matrix: pd.DataFrame) -> Figure:
     """Late duties by weekday (rows, 周一 on top) and start hour (columns)."""
-    hours = [f"{h}:00" for h in matrix.columns]
-    fig = go.Figure(
-        go.Heatmap(
-            z=matrix.values,
-            x=hours,
-            y=list(matrix.index),
-            colorscale=[[0, "#f8f9fa"], [0.01, "#ffe5d0"], [1, "#dc3545"]],
-            text=[[str(v) if v else "" for v in row] for row in matrix.values],
-            texttemplate="%{text}",
-            xgap=2,
-            ygap=2,
-            colorbar=dict(title=dict(text="迟到次数"), thickness=12),
-            hovertemplate="%{y} %{x} 开始的班次：迟到 %{z} 次<extra></extra>",
-        )
+    heat = {
+        "type": "heatmap",
+        "z": matrix.values.tolist(),
+        "x": [f"{h}:00" for h in matrix.columns],
+        "y": list(matrix.index),
+        "colorscale": [[0, "#f8f9fa"], [0.01, "#ffe5d0"], [1, "#dc3545"]],
+        "text": [[str(v) if v else "" for v in row] for row in matrix.values],
+        "texttemplate": "%{text}",
+        "xgap": 2,
+        "ygap": 2,
+        "colorbar": {"title": {"text": "迟到次数"}, "thickness": 12},
+        "hovertemplate": "%{y} %{x} 开始的班次：迟到 %{z} 次<extra></extra>",
+    }
+    look = base_layout(
+        340,
+        xaxis={"title": axis_title("班次开始时间"), "type": "category", "showgrid": False},
+        yaxis={"title": axis_title("星期"), "autorange": "reversed", "showgrid": False},
     )
-    fig.update_xaxes(title_text="班次开始时间", type="category", showgrid=False)
-    fig.update_yaxes(title_text="星期", autorange="reversed", showgrid=False)
-    return _base(fig, height=340)
+    return {"data": [heat], "layout": look}
 
 
-def records_per_week_bars(weekly: pd.DataFrame) -> go.Figure:
+def records_per_week_bars(weekly: pd.DataFrame) -> Figure:
     """Work records written per week; ``weekly`` has columns week (Monday) and count."""
-    fig = go.Figure(
-        go.Bar(
-            x=weekly["week"],
-            y=weekly["count"],
-            marker_color="#0d6efd",
-            name="工作记录",
-            hovertemplate="%{x|%m-%d} 当周：%{y} 条<extra></extra>",
-        )
+    bars = {
+        "type": "bar",
+        "x": weekly["week"].tolist(),
+        "y": weekly["count"].tolist(),
+        "marker": {"color": "#0d6efd"},
+        "name": "工作记录",
+        "hovertemplate": "%{x|%m-%d} 当周：%{y} 条<extra></extra>",
+    }
+    look = base_layout(
+        300,
+        xaxis=_week_axis(weekly["week"]),
+        yaxis={"title": axis_title("记录条数"), "rangemode": "tozero"},
     )
-    _week_ticks(fig, weekly["week"])
-    fig.update_yaxes(title_text="记录条数", rangemode="tozero")
-    return _base(fig, height=300)
+    return {"data": [bars], "layout": look}

@@ -11,10 +11,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
 from dash import dcc, html
 
-from dashboard.figures import FONT
+from dashboard.figures import FONT, Figure
 
 # Static images: no mode bar, no hover; the same picture on a projector and on paper.
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "staticPlot": True}
@@ -96,16 +95,17 @@ def table(header: list[str], rows: list[list]) -> html.Table:
     )
 
 
-def graph(graph_id: str, figure: go.Figure, *, short: bool = False) -> html.Div:
+def graph(graph_id: str, figure: Figure, *, short: bool = False) -> html.Div:
     """A figure filling the slide body (``short``: leaving room for a line of text)."""
     # The figure takes its box's size; the fonts are design pixels, scaled with the stage.
-    figure.update_layout(
-        height=None,
-        width=None,
+    # A restyled copy: the caller's figure (and the template it shares) stay as they were.
+    layout = {k: v for k, v in figure.get("layout", {}).items() if k not in ("height", "width")}
+    layout.update(
         autosize=True,
-        font=dict(family=FONT, size=24),
-        margin=dict(l=100, r=40, t=80, b=100),
+        font={**layout.get("font", {}), "family": FONT, "size": 24},
+        margin={**layout.get("margin", {}), "l": 100, "r": 40, "t": 80, "b": 100},
     )
+    figure = {**figure, "layout": layout}
     return html.Div(
         dcc.Graph(
             id=f"meeting-mode-{graph_id}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import plotly.graph_objects as go
 from flask_login import login_user
 from sqlalchemy import select
 
@@ -19,6 +20,12 @@ def logged_in(app, username: str) -> Iterator[User]:
         assert user is not None, username
         login_user(user)
         yield user
+
+
+def figure_of(graph) -> go.Figure:
+    """A ``dcc.Graph``'s figure (a plain dict) as a Figure, to read as ``figure.data[0].y``."""
+    assert graph is not None, "no such graph"
+    return go.Figure(graph.figure)
 
 
 def texts(component) -> str:

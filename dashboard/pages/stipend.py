@@ -8,7 +8,6 @@ from decimal import Decimal
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, html
 from sqlalchemy.orm import Session
 
@@ -142,37 +141,59 @@ def person_month_card(report: SemesterReport, months: list[str]) -> dbc.Card:
     return components.card(f"每人每月工时（每月上限 {cap:g} 小时）", body, MONTH_NOTE)
 
 
-def cap_figure(frame: pd.DataFrame, cap: float) -> go.Figure:
+def cap_figure(frame: pd.DataFrame, cap: float) -> figures.Figure:
     """Credited hours per person, one bar per month, with the monthly cap as a dashed line."""
-    fig = go.Figure()
+    data = []
     for month, rows in frame.groupby("月份", sort=True):
-        fig.add_bar(
-            x=rows["姓名"],
-            y=rows["工时(小时)"],
-            name=month_label(str(month)),
-            customdata=rows[["计入补贴(小时)", "超出上限(小时)"]],
-            hovertemplate="%{x}：%{y:.2f} 小时（计入 %{customdata[0]:.2f}，"
-            "超出 %{customdata[1]:.2f}）<extra>" + month_label(str(month)) + "</extra>",
+        label = month_label(str(month))
+        data.append(
+            {
+                "type": "bar",
+                "x": rows["姓名"].tolist(),
+                "y": rows["工时(小时)"].tolist(),
+                "name": label,
+                "customdata": rows[["计入补贴(小时)", "超出上限(小时)"]].to_numpy().tolist(),
+                "hovertemplate": "%{x}：%{y:.2f} 小时（计入 %{customdata[0]:.2f}，"
+                "超出 %{customdata[1]:.2f}）<extra>" + label + "</extra>",
+            }
         )
-    fig.add_hline(
-        y=cap,
-        line_dash="dash",
-        line_color="#dc3545",
-        annotation_text=f"每月上限 {cap:g} 小时",
-        annotation_position="top left",
-    )
-    fig.update_layout(barmode="group")
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(title_text="小时", rangemode="tozero")
-    fig.update_layout(
-        height=320,
-        margin=dict(l=40, r=10, t=30, b=40),
-        font=dict(family=figures.FONT, size=13),
-        legend=dict(orientation="h", y=-0.25),
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-    )
-    return fig
+    # The cap line across the whole plot and its label, as Plotly's add_hline draws them.
+    line = {
+        "type": "line",
+        "xref": "x domain",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": cap,
+        "y1": cap,
+        "line": {"color": "#dc3545", "dash": "dash"},
+    }
+    label = {
+        "text": f"每月上限 {cap:g} 小时",
+        "showarrow": False,
+        "xref": "x domain",
+        "x": 0,
+        "xanchor": "left",
+        "yref": "y",
+        "y": cap,
+        "yanchor": "bottom",
+    }
+    # The shared look, but the legend a little lower and Plotly's own grid colour.
+    look = {
+        "template": figures.template(),
+        "height": 320,
+        "margin": {"l": 40, "r": 10, "t": 30, "b": 40},
+        "font": {"family": figures.FONT, "size": 13},
+        "legend": {"orientation": "h", "y": -0.25},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "barmode": "group",
+        "xaxis": {"type": "category"},
+        "yaxis": {"title": figures.axis_title("小时"), "rangemode": "tozero"},
+        "shapes": [line],
+        "annotations": [label],
+    }
+    return {"data": data, "layout": look}
 
 
 def detail_card(report: SemesterReport, frame: pd.DataFrame) -> dbc.Card:

@@ -17,7 +17,7 @@ from werkzeug.exceptions import Forbidden
 from data.models import Assessment, Grade, Semester, User
 from data.report import build_report
 from tests.conftest import DEMO_NOW
-from tests.dash_helpers import logged_in, texts
+from tests.dash_helpers import figure_of, logged_in, texts
 from web import get_session
 
 pytestmark = pytest.mark.db
@@ -85,7 +85,7 @@ def test_assessment_grid_matches_the_engine_for_the_finished_semester(
             assert row["续聘"] == ("不再聘任" if m.final_grade == "unqualified" else "可续聘")
         assert find(body, "assessment-estimate") is None
         # The grade bars show the engine's counts in the order 优秀/合格/不合格.
-        bars = find(body, "assessment-grades").figure.data[0]
+        bars = figure_of(find(body, "assessment-grades")).data[0]
         assert list(bars.y) == [
             sum(1 for m in report.members if m.final_grade == g)
             for g in ("excellent", "qualified", "unqualified")
@@ -116,7 +116,7 @@ def test_history_counts_stored_grades_per_semester(demo_app, assessment, stipend
     with logged_in(demo_app, "T0001"):
         previous, current = semesters()
         session = get_session()
-        figure = assessment.render_history(current.id).figure
+        figure = figure_of(assessment.render_history(current.id))
         stored = session.scalars(select(Assessment).where(Assessment.semester_id == previous.id))
         expected = {GRADE_CN[g]: 0 for g in GRADE_CN}
         for a in stored:
@@ -201,7 +201,7 @@ def test_stipend_monthly_chart_and_current_semester_state(demo_app, assessment, 
         assert "学期尚未结束，以下为截至目前的预估" in texts(body)
         rows = find(body, "stipend-grid").rowData
         assert {r["状态"] for r in rows} == {"未生成"}
-        counted = find(body, "stipend-monthly").figure.data[0]
+        counted = figure_of(find(body, "stipend-monthly")).data[0]
         months = sorted({k for m in report.members for k in m.stipend.monthly})
         assert list(counted.x) == months
         expected = sum(float(m.stipend.hours) for m in report.members)

@@ -13,7 +13,7 @@ from werkzeug.exceptions import Forbidden
 from data.models import Semester, Team
 from data.report import build_report
 from tests.conftest import DEMO_NOW, DEMO_TODAY
-from tests.dash_helpers import logged_in, texts
+from tests.dash_helpers import figure_of, logged_in, texts
 from web import get_session
 
 pytestmark = pytest.mark.db
@@ -95,12 +95,12 @@ def test_heatmap_counts_every_late_duty(demo_app):
         body = attendance.render_attendance(semester_id)
         session = get_session()
         report = build_report(session, session.get(Semester, semester_id), DEMO_NOW)
-    heat = find(body, "attendance-heatmap").figure
+    heat = figure_of(find(body, "attendance-heatmap"))
     assert list(heat.data[0].y) == ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
     assert heat.layout.xaxis.title.text == "班次开始时间"
     total_late = sum(m.attendance.late for m in report.members)
     assert sum(sum(row) for row in heat.data[0].z) == total_late
-    bars = find(body, "attendance-weekly").figure
+    bars = figure_of(find(body, "attendance-weekly"))
     assert len(bars.data) >= 3  # several statuses stacked
     assert f"共迟到 {total_late} 次" in texts(body)
 

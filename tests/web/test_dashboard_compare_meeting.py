@@ -19,7 +19,7 @@ from data.export import SHEETS
 from data.models import Semester, Team
 from data.report import build_report
 from tests.conftest import DEMO_NOW, AuthActions
-from tests.dash_helpers import logged_in, texts
+from tests.dash_helpers import figure_of, logged_in, texts
 from tests.web.test_dashboard_assessment_stipend import find
 from web import get_session
 
@@ -75,15 +75,15 @@ def test_compare_rates_equal_the_engine_per_semester(demo_app, compare):
         session = get_session()
         reports = [build_report(session, s, DEMO_NOW) for s in (previous, current)]
         body = compare.render_compare(current.id, FULL)
-        rate = find(body, "compare-rate").figure.data[0]
+        rate = figure_of(find(body, "compare-rate")).data[0]
         expected = [r.attendance.total().attended / r.attendance.total().expected for r in reports]
         assert list(rate.y) == pytest.approx(expected)
         assert list(rate.x) == [previous.name, current.name + "（进行中）"]
-        late = find(body, "compare-late").figure.data[0]
+        late = figure_of(find(body, "compare-late")).data[0]
         assert list(late.y) == pytest.approx(
             [r.attendance.total().late / len(r.members) for r in reports]
         )
-        hours = find(body, "compare-hours").figure.data[0]
+        hours = figure_of(find(body, "compare-hours")).data[0]
         assert list(hours.y) == pytest.approx(
             [sum(m.hours for m in r.members) / len(r.members) for r in reports], abs=0.01
         )
@@ -96,7 +96,7 @@ def test_compare_rates_equal_the_engine_per_semester(demo_app, compare):
             assert row["不合格"] == sum(1 for m in report.members if m.final_grade == "unqualified")
         assert rows[0]["考核"] == "已结束" and rows[1]["考核"] == "进行中（预估）"
         assert [r["统计截至"] for r in rows] == ["全学期", "截至今天"]
-        grades = find(body, "compare-grades").figure
+        grades = figure_of(find(body, "compare-grades"))
         assert {t.name for t in grades.data} == {"优秀", "合格", "不合格"}
 
 
@@ -115,7 +115,7 @@ def test_compare_same_point_equals_the_engine_at_week_n(demo_app, compare):
         body = compare.render_compare(current.id)  # 同期 is the default
         rows = find(body, "compare-grid").rowData
         labels = [f"{previous.name} 第{week}周（同期）", f"{current.name} 第{week}周（进行中）"]
-        assert list(find(body, "compare-rate").figure.data[0].x) == labels
+        assert list(figure_of(find(body, "compare-rate")).data[0].x) == labels
         assert [r["统计截至"] for r in rows] == [f"第{week}周（同期）", f"第{week}周（进行中）"]
         for row, report in zip(rows, (then, running), strict=True):
             total = report.attendance.total()
@@ -230,7 +230,7 @@ def test_meeting_mode_has_one_slide_per_kpi_group_or_figure(demo_app, meeting):
         assert f"{len(report.members)}" in overview and "在岗助管" in overview
         assert f"{total.attended / total.expected:.1%}" in overview
         assert "学期尚未结束，以下为截至目前的预估" in texts(slides["assessment"])
-        counts = find(slides["warnings-chart"], "meeting-mode-warnings").figure
+        counts = figure_of(find(slides["warnings-chart"], "meeting-mode-warnings"))
         levels = [m.warning.level for m in report.members]
         assert list(counts.data[0].y) == [levels.count(x) for x in ("critical", "warning", "info")]
         assert counts.layout.height is None and counts.layout.font.size >= 24  # sized to the slide

@@ -15,7 +15,7 @@ from data.models import Semester
 from data.monthly import monthly_frame, window_report
 from data.report import build_report
 from tests.conftest import DEMO_NOW
-from tests.dash_helpers import logged_in, texts
+from tests.dash_helpers import figure_of, logged_in, texts
 from tests.web.test_dashboard_attendance import find
 from web import get_session
 
@@ -115,9 +115,9 @@ def test_attendance_with_a_month_picked_shows_the_monthly_numbers(demo_app):
         assert row["漏签退"] == month["漏签退"]
         assert row["工时(小时)"] == pytest.approx(month["工时(小时)"])
     assert "统计范围：2026年10月" in texts(body)
-    heat = find(body, "attendance-heatmap").figure
+    heat = figure_of(find(body, "attendance-heatmap"))
     assert sum(sum(r) for r in heat.data[0].z) == october["迟到次数"].sum()
-    weeks = find(body, "attendance-weekly").figure
+    weeks = figure_of(find(body, "attendance-weekly"))
     assert all(str(x)[:7] in ("2026-09", "2026-10") for trace in weeks.data for x in trace.x)
 
 
@@ -147,7 +147,7 @@ def test_worklog_with_a_month_picked_counts_that_month(demo_app):
         assert rows[m.username]["记录条数"] <= totals[m.username]["记录条数"]
         assert rows[m.username]["应交周数"] <= totals[m.username]["应交周数"]
     assert sum(r["记录条数"] for r in rows.values()) < sum(r["记录条数"] for r in totals.values())
-    weeks = find(body, "worklog-weekly").figure.data[0].x
+    weeks = figure_of(find(body, "worklog-weekly")).data[0].x
     assert all("2026-09-28" <= str(x)[:10] <= "2026-10-31" for x in weeks)
     assert sum(r["记录条数"] for r in rows.values()) <= sum(
         m.attendance.attended + m.attendance.extra for m in october.members
@@ -169,9 +169,9 @@ def test_stipend_with_a_month_picked_shows_that_months_hours_and_the_cap(demo_ap
         assert row["计入补贴(小时)"] == pytest.approx(min(row["工时(小时)"], cap))
         assert row["超出上限(小时)"] == pytest.approx(max(0, row["工时(小时)"] - cap))
         assert row["每月上限(小时)"] == cap
-    figure = find(body, "stipend-cap").figure
+    figure = figure_of(find(body, "stipend-cap"))
     assert [shape.y0 for shape in figure.layout.shapes] == [cap]
-    assert list(find(body, "stipend-monthly").figure.data[0].x) == ["2026-10"]
+    assert list(figure_of(find(body, "stipend-monthly")).data[0].x) == ["2026-10"]
     assert f"每月上限 {cap:g} 小时" in texts(body)
     counted = sum(m.stipend.monthly.get("2026-10", (0, 0))[1] for m in report.members)
     assert f"{counted:.2f}" in texts(find(body, "stipend-kpis"))

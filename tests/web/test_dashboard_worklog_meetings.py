@@ -20,7 +20,7 @@ from data.models import (
 )
 from data.report import build_report
 from tests.conftest import DEMO_NOW, DEMO_TODAY
-from tests.dash_helpers import logged_in, texts
+from tests.dash_helpers import figure_of, logged_in, texts
 from tests.web.test_dashboard_attendance import current_semester_id, dash_post, find, login, page
 from web import get_session
 
@@ -50,7 +50,7 @@ def test_worklog_grid_matches_the_report(demo_app):
         assert row["周总结周数"] == m.weekly_summaries
         assert row["应交周数"] == m.weekly_summaries + m.weeks_without_summary
         assert row["记录条数"] == m.records
-    chart = find(body, "worklog-weekly").figure
+    chart = figure_of(find(body, "worklog-weekly"))
     with demo_app.app_context():
         semester = get_session().get(Semester, semester_id)
         total = get_session().scalar(
