@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures
+from dashboard import access, components, excel, figures, grids
 from dashboard.tables.assessment import (
     estimate_note,
     grade_counts,
@@ -76,7 +76,7 @@ def render_assessment(session: Session, semester: Semester):
             grades_card(report),
             components.card(
                 "考核明细",
-                figures.data_grid("assessment-grid", assessment_frame(report, stored)),
+                grids.data_grid("assessment-grid", assessment_frame(report, stored)),
                 GRID_NOTE,
             ),
             unqualified_card(report, stored),

@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures, period
+from dashboard import access, components, excel, figures, grids, period
 from dashboard.tables.attendance import lateness_matrix, weekly_statuses
 from dashboard.tables.today import board_frame, today_board
 from data.export import attendance_frame
@@ -116,7 +116,7 @@ def lateness_card(report: SemesterReport) -> dbc.Card:
 
 
 def attendance_grid(report: SemesterReport):
-    return figures.table_grid(
+    return grids.table_grid(
         "attendance-grid",
         attendance_frame(report),
         percent=("出勤率",),

@@ -9,7 +9,7 @@ from dash import Input, Output, State, dcc, html
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, figures
+from dashboard import access, components, figures, grids
 from dashboard.tables.compare import (
     FULL,
     SAME,
@@ -100,7 +100,7 @@ def scope_note(stats: list[SemesterStats], scope: str) -> html.P | None:
 
 def summary_card(stats: list[SemesterStats]) -> dbc.Card:
     # table_grid shows 出勤率 as a percentage (99.4%); the value stays a number for sorting.
-    grid = figures.table_grid("compare-grid", compare_frame(stats), percent=("出勤率",), pinned=1)
+    grid = grids.table_grid("compare-grid", compare_frame(stats), percent=("出勤率",), pinned=1)
     note = html.P(TABLE_NOTE, className="small text-secondary")
     return dbc.Card(
         dbc.CardBody([html.H2("各学期汇总", className="h6"), note, grid]),

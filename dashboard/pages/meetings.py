@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures
+from dashboard import access, components, excel, grids
 from dashboard.tables.meetings import meeting_matrix, training_coverage
 from data.export import meetings_frame
 from data.models import Semester
@@ -114,7 +114,7 @@ def meeting_list(report: SemesterReport):
     meetings = meetings_frame(report)
     if meetings.empty:
         return dbc.Alert("本学期还没有召开例会。", color="light", className="mb-0")
-    return figures.table_grid(
+    return grids.table_grid(
         "meetings-list",
         meetings,
         wide=("主题",),
@@ -127,12 +127,12 @@ def matrix_card(matrix: pd.DataFrame) -> dbc.Card:
     """Who attended which meeting; 姓名 first and pinned: what the counselor reads on a phone."""
     marks = tuple(matrix.columns[2:])
     body = (
-        figures.table_grid(
+        grids.table_grid(
             "meetings-matrix",
             matrix[["姓名", "学号", *marks]],
             pinned=1,
             styled=marks,
-            cell_style=figures.PRESENCE_STYLE,
+            cell_style=grids.PRESENCE_STYLE,
         )
         if marks
         else dbc.Alert("还没有例会考勤。", color="light", className="mb-0")
@@ -155,7 +155,7 @@ def coverage_card(training: pd.DataFrame) -> dbc.Card:
             if not missing.empty
             else dbc.Alert("所有在岗助管都已参加至少 1 次培训。", color="success")
         )
-        coverage = html.Div([summary, figures.table_grid("meetings-training", training, pinned=1)])
+        coverage = html.Div([summary, grids.table_grid("meetings-training", training, pinned=1)])
     note = "每位聘任助管在聘期内至少参加 1 次业务培训（第八条二）。"
     return components.card("培训覆盖", coverage, note)
 

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures
+from dashboard import access, components, excel, grids
 from dashboard.tables.notifications import LIMIT, notification_rows
 from data.inputs import parse_choice, parse_day
 from data.models import Semester
@@ -78,7 +78,7 @@ def render_notifications(session: Session, semester: Semester, status, kind, sta
     header = html.P(f"{first} 至 {last}：{len(frame)} 条", className="text-secondary")
     if frame.empty:
         return components.empty_state(header, NOTHING)
-    grid = figures.table_grid("notifications-grid", frame, wide=("标题", "错误"), max_height=640)
+    grid = grids.table_grid("notifications-grid", frame, wide=("标题", "错误"), max_height=640)
     return html.Div([header, components.card("提醒记录", grid, NOTE)])
 
 

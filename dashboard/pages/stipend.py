@@ -11,7 +11,7 @@ import pandas as pd
 from dash import Input, Output, State, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures, period
+from dashboard import access, components, excel, figures, grids, period
 from dashboard.tables.assessment import estimate_note
 from dashboard.tables.stipend import (
     stipend_by_month,
@@ -135,7 +135,7 @@ def person_month_card(report: SemesterReport, months: list[str]) -> dbc.Card:
         body = html.Div(
             [
                 components.graph("stipend-cap", cap_figure(frame, cap)),
-                figures.table_grid("stipend-month-grid", frame, pinned=2),
+                grids.table_grid("stipend-month-grid", frame, pinned=2),
             ]
         )
     return components.card(f"每人每月工时（每月上限 {cap:g} 小时）", body, MONTH_NOTE)
@@ -205,7 +205,7 @@ def detail_card(report: SemesterReport, frame: pd.DataFrame) -> dbc.Card:
         f"合格 {factors['qualified']:g}、不合格 {factors['unqualified']:g}）+ 嘉奖；"
         f"每月计入工时不超过 {settings.monthly_cap_hours:g} 小时。"
     )
-    return components.card("补贴明细", figures.data_grid("stipend-grid", frame), rule)
+    return components.card("补贴明细", grids.data_grid("stipend-grid", frame), rule)
 
 
 @access.page_callback(

@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures
+from dashboard import access, components, excel, grids
 from dashboard.tables.warnings import (
     after_start_leaves,
     device_alerts,
@@ -27,9 +27,9 @@ dash.register_page(
 
 NO_MEMBERS = "本学期还没有在岗助管：请先导入名单并完成聘任，预警会在有考勤数据后出现。"
 LEVELS = (
-    ("critical", "不合格风险", figures.LEVEL_COLORS["critical"], "≥3 次迟到、≥2 次缺勤或例会旷到"),
-    ("warning", "警告", figures.LEVEL_COLORS["warning"], "2 次迟到、1 次缺勤或先斩后奏"),
-    ("info", "提醒", figures.LEVEL_COLORS["info"], "1 次迟到、漏签退或缺周总结"),
+    ("critical", "不合格风险", grids.LEVEL_COLORS["critical"], "≥3 次迟到、≥2 次缺勤或例会旷到"),
+    ("warning", "警告", grids.LEVEL_COLORS["warning"], "2 次迟到、1 次缺勤或先斩后奏"),
+    ("info", "提醒", grids.LEVEL_COLORS["info"], "1 次迟到、漏签退或缺周总结"),
 )
 LIST_NOTE = "按严重程度排序；点击一行（或“详情”）查看迟到、缺勤、漏签退的日期和分钟数。"
 DEVICES_NOTE = "同一部手机在同一天为两个及以上账号签到，可能存在代签。"
@@ -124,7 +124,7 @@ def warning_listing(table: pd.DataFrame):
     if table.empty:
         return dbc.Alert("本学期目前没有助管触发预警。", color="success", className="mb-0")
     frame = table.assign(证据="详情 ›")
-    return figures.table_grid(
+    return grids.table_grid(
         "warnings-grid",
         frame[["user_id", "level", "姓名", "等级", "原因", "证据", "学号"]],
         hidden=("user_id", "level"),
@@ -140,12 +140,12 @@ def side_cards(session: Session, semester: Semester) -> dbc.Row:
     devices = device_alerts(session, semester)
     leaves = after_start_leaves(session, semester)
     devices_body = (
-        figures.table_grid("warnings-devices", devices)
+        grids.table_grid("warnings-devices", devices)
         if not devices.empty
         else dbc.Alert("没有同一手机为多个账号签到的情况。", color="light", className="mb-0")
     )
     leaves_body = (
-        figures.table_grid("warnings-leaves", leaves)
+        grids.table_grid("warnings-leaves", leaves)
         if not leaves.empty
         else dbc.Alert("没有班次开始后才提交的请假。", color="light", className="mb-0")
     )

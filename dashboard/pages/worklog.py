@@ -8,7 +8,7 @@ import pandas as pd
 from dash import Input, Output, State, html
 from sqlalchemy.orm import Session
 
-from dashboard import access, components, excel, figures, period
+from dashboard import access, components, excel, figures, grids, period
 from dashboard.tables.worklog import (
     recent_records,
     records_per_week,
@@ -69,12 +69,12 @@ def render_worklog(session: Session, semester: Semester, month=None, start=None,
     weekly = records_per_week(session, semester, window)
     if weekly.empty and not report.members:
         return components.empty_state(header, NO_RECORDS)
-    grid = figures.table_grid(
+    grid = grids.table_grid(
         "worklog-grid", worklog_frame(report), percent=("记录率", "周总结率"), pinned=1
     )
     months = task_months(session, report, window)
     tasks = (
-        figures.table_grid("worklog-tasks", months, pinned=2)
+        grids.table_grid("worklog-tasks", months, pinned=2)
         if not months.empty
         else dbc.Alert("这段时间没有交办任务。", color="light", className="mb-0")
     )
@@ -108,7 +108,7 @@ def render_recent(session: Session, semester: Semester, search: object):
     if frame.empty:
         message = f"没有包含“{shorten(term)}”的记录。" if term else "暂无工作记录。"
         return dbc.Alert(message, color="light", className="mb-0")
-    return figures.table_grid("worklog-records", frame, wide=("内容",), max_height=560)
+    return grids.table_grid("worklog-records", frame, wide=("内容",), max_height=560)
 
 
 @access.page_callback(
