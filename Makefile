@@ -23,7 +23,7 @@ run: $(VENV)/.installed
 	@echo "助管通 is running at http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@$(FLASK) demo-logins
 	@echo
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
+	$(BIN)/gunicorn -c deploy/gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) --access-logfile - 'app:create_app()'
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .

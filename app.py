@@ -14,7 +14,7 @@ from flask_login import current_user
 import web
 from data.db import Database
 from data.inputs import as_text, parse_choice, parse_int, shorten
-from web_deploy import freeze_startup_objects, setup_compression, setup_deployment
+from web_deploy import setup_compression, setup_deployment
 from web_errors import register_error_handlers
 
 ROOT = Path(__file__).resolve().parent
@@ -134,5 +134,4 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             return redirect(url_for(target))
         return redirect(web.home_url(current_user))
 
-    freeze_startup_objects(app)  # last: everything above lives as long as the process
     return app

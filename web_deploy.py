@@ -223,16 +223,15 @@ def setup_compression(app: Flask) -> None:
         return response
 
 
-def freeze_startup_objects(app: Flask) -> None:
-    """Keep what startup built out of the cyclic collector's full passes (``GC_FREEZE``).
+def freeze_startup_objects() -> None:
+    """Keep what start-up built out of the cyclic collector's full passes (a served worker).
 
     A worker's modules, Dash layouts and Plotly's validators are a quarter of a million objects
     that live as long as the process; every full collection walked them all, ≈ 150–200 ms at
-    university scale, landing in whichever callback allocated last (a report build triggers
-    one every other time). Frozen, a full pass walks only what requests made. Off under
-    ``TESTING`` by default: the suite creates hundreds of apps in one process.
+    university scale, landing in whichever callback allocated last (a report build triggered
+    one every other time). Frozen, a full pass walks only what requests made. Called once the
+    app is loaded: by gunicorn (``deploy/gunicorn.conf.py``) and by the benchmarks, never by
+    ``create_app``, which the test suite calls hundreds of times in one process.
     """
-    if not app.config.get("GC_FREEZE", not app.testing):
-        return
-    gc.collect()  # startup's garbage goes now, not into the frozen generation
+    gc.collect()  # start-up's garbage goes now, not into the frozen generation
     gc.freeze()

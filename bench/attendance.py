@@ -12,7 +12,6 @@ ratios, with the start-up heap frozen as a served worker has it.
 from __future__ import annotations
 
 import argparse
-import gc
 import resource
 import statistics
 import time
@@ -28,6 +27,7 @@ from data.migrate import is_migrated
 from data.models import CheckEvent, Semester, User
 from data.report import build_report
 from data.timeutil import local_to_utc
+from web_deploy import freeze_startup_objects
 
 HERE = Path(__file__).resolve().parent
 
@@ -83,10 +83,9 @@ def main() -> None:
             select(Semester).where(Semester.team_id == 1).order_by(Semester.start.desc())
         ).first()
         now = as_of(semester.end)
-        # As a served worker does after start-up (web_deploy.freeze_startup_objects): full
-        # collections then walk only what the measured calls allocate.
-        gc.collect()
-        gc.freeze()
+        # As a served worker does after start-up: full collections walk only what the
+        # measured calls allocate.
+        freeze_startup_objects()
         raw_t, raw = timed(lambda: raw_aggregate(session, semester), args.repeat)
         model_t, summaries = timed(
             lambda: semester_attendance(session, semester, now).summaries(), args.repeat

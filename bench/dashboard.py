@@ -43,6 +43,7 @@ from data.migrate import is_migrated, upgrade
 from data.models import Role, Semester, SemesterMemberSummary, Team, User
 from data.summaries import store_summaries
 from data.timeutil import local_to_utc
+from web_deploy import freeze_startup_objects
 
 CROSS_SEMESTER = {"compare"}  # pages whose callbacks read every semester (target 300 ms)
 PASSWORD = "bench-password-1"
@@ -115,9 +116,8 @@ def raw_cpu(database: Database, semester: Semester, repeat: int) -> float:
 def logged_in(path: Path, semester: Semester) -> tuple[Flask, FlaskClient]:
     from app import create_app
 
-    # GC_FREEZE as in a served worker (TESTING alone would turn it off).
-    config = {"SECRET_KEY": "bench", "TESTING": True, "GC_FREEZE": True}
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", **config})
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench", "TESTING": True})
+    freeze_startup_objects()  # as gunicorn's workers do (deploy/gunicorn.conf.py)
     # The bench semesters are in the past: look at the newest as if its last day were today.
     app.config["CLOCK"] = lambda: local_to_utc(semester.end, dtime(18, 0))
     client = app.test_client()

@@ -89,6 +89,10 @@ def _week_axis(weeks: pd.Series) -> dict[str, Any]:
     return {**axis, "tick0": str(first), "dtick": WEEK_MS * step}
 
 
+# Legend above the plot: below it, on a phone the wrapped legend runs into the axis labels.
+LEGEND_ABOVE = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+
+
 def weekly_status_bars(weekly: pd.DataFrame) -> Figure:
     """Stacked duties per week by status; ``weekly`` has columns week, status, count."""
     data = []
@@ -106,9 +110,8 @@ def weekly_status_bars(weekly: pd.DataFrame) -> Figure:
                 "hovertemplate": f"{label}：%{{y}} 次<br>%{{x|%m-%d}} 当周<extra></extra>",
             }
         )
-    # Legend above the plot: below it, on a phone the wrapped legend runs into the axis title.
-    # The top margin makes room for it.
-    legend = {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+    # Legend above the plot, as on every stacked chart here; the top margin makes room for it.
+    legend = LEGEND_ABOVE
     look = base_layout(
         320,
         barmode="stack",
@@ -164,7 +167,10 @@ def grade_history_bars(history: pd.DataFrame) -> Figure:
                 "hovertemplate": f"%{{x}}<br>{grade}：%{{y}} 人<extra></extra>",
             }
         )
-    look = base_layout(300, barmode="stack", yaxis={"title": axis_title("人数")})
+    # Above the plot: semester names may come in three lines (学期对比).
+    yaxis = {"title": axis_title("人数")}
+    look = base_layout(300, barmode="stack", yaxis=yaxis, legend=LEGEND_ABOVE)
+    look["margin"]["t"] = 50
     return {"data": data, "layout": look}
 
 
@@ -213,7 +219,9 @@ def semester_line(names: list[str], values: list, title: str, fmt: str, color: s
     yaxis: dict[str, Any] = {"title": axis_title(title), "rangemode": "tozero"}
     if fmt.endswith("%"):
         yaxis["tickformat"] = ".0%"
-    look = base_layout(280, xaxis={"type": "category"}, yaxis=yaxis)
+    # Semester names come in lines (学年 / 学期 / 第N周): kept clear of the y axis's "0".
+    xaxis = {"type": "category", "ticklabelstandoff": 8}
+    look = base_layout(280, xaxis=xaxis, yaxis=yaxis)
     return {"data": [line], "layout": look}
 
 

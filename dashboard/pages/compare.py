@@ -108,9 +108,21 @@ def summary_card(stats: list[SemesterStats]) -> dbc.Card:
     )
 
 
+def chart_name(label: str) -> str:
+    """A semester's label in short lines (学年 / 学期 / 第N周): upright under a phone's chart.
+
+    On one line, "2025-2026学年第二学期 第13周（同期）" was tilted and took most of the chart.
+    """
+    year, mark, rest = label.partition("学年")
+    lines = [year + mark] if mark else []
+    term, space, point = (rest if mark else label).partition(" ")
+    lines += [term, point] if space else [term]
+    return "<br>".join(line for line in lines if line)
+
+
 def charts(stats: list[SemesterStats]) -> dbc.Row:
     """Rate, lates and hours per assistant, and the grades, one point per semester."""
-    names = [s.label for s in stats]
+    names = [chart_name(s.label) for s in stats]
     history = [
         (name, grade, count, s.estimate)
         for name, s in zip(names, stats, strict=True)

@@ -150,7 +150,17 @@ def wait_until(check, what: str, process: Process, seconds: float = 90) -> None:
 
 def gunicorn(port: int, env: dict[str, str], log: Path) -> Process:
     """The app as deploy/systemd/zhuguantong@.service runs it: 2 sync workers on one port."""
-    command = [str(GUNICORN), "-w", "2", "-b", f"127.0.0.1:{port}", "app:create_app()"]
+    config = str(ROOT / "deploy" / "gunicorn.conf.py")
+    command = [
+        str(GUNICORN),
+        "-c",
+        config,
+        "-w",
+        "2",
+        "-b",
+        f"127.0.0.1:{port}",
+        "app:create_app()",
+    ]
     return Process(f"gunicorn :{port}", command, env, log)
 
 

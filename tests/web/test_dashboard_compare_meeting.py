@@ -78,7 +78,8 @@ def test_compare_rates_equal_the_engine_per_semester(demo_app, compare):
         rate = figure_of(find(body, "compare-rate")).data[0]
         expected = [r.attendance.total().attended / r.attendance.total().expected for r in reports]
         assert list(rate.y) == pytest.approx(expected)
-        assert list(rate.x) == [previous.name, current.name + "（进行中）"]
+        labels = [previous.name, current.name + "（进行中）"]
+        assert list(rate.x) == [compare.chart_name(label) for label in labels]
         late = figure_of(find(body, "compare-late")).data[0]
         assert list(late.y) == pytest.approx(
             [r.attendance.total().late / len(r.members) for r in reports]
@@ -115,7 +116,12 @@ def test_compare_same_point_equals_the_engine_at_week_n(demo_app, compare):
         body = compare.render_compare(current.id)  # 同期 is the default
         rows = find(body, "compare-grid").rowData
         labels = [f"{previous.name} 第{week}周（同期）", f"{current.name} 第{week}周（进行中）"]
-        assert list(figure_of(find(body, "compare-rate")).data[0].x) == labels
+        # The charts break each label into lines (学年 / 学期 / 第N周) to stay upright on a phone.
+        lines = [compare.chart_name(label).split("<br>") for label in labels]
+        assert lines[0][-1] == f"第{week}周（同期）" and lines[0][0].endswith("学年")
+        assert ["".join(parts[:-1]) + " " + parts[-1] for parts in lines] == labels
+        names = [compare.chart_name(label) for label in labels]
+        assert list(figure_of(find(body, "compare-rate")).data[0].x) == names
         assert [r["统计截至"] for r in rows] == [f"第{week}周（同期）", f"第{week}周（进行中）"]
         for row, report in zip(rows, (then, running), strict=True):
             total = report.attendance.total()
@@ -378,3 +384,16 @@ def test_dash_endpoint_refuses_assistants_and_the_leader(web_app):
     response = _update(client_as(web_app, "L0001"), previous.id)
     assert response.status_code == 200
     assert "出勤率" in json.dumps(response.get_json(), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("label", "lines"),
+    [
+        ("2025-2026学年第二学期 第13周（同期）", ["2025-2026学年", "第二学期", "第13周（同期）"]),
+        ("2026-2027学年第一学期（进行中）", ["2026-2027学年", "第一学期（进行中）"]),
+        ("秋季学期 第3周（进行中）", ["秋季学期", "第3周（进行中）"]),
+        ("秋季学期", ["秋季学期"]),
+    ],
+)
+def test_chart_names_break_into_short_lines(compare, label, lines):
+    assert compare.chart_name(label).split("<br>") == lines

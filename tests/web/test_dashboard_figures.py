@@ -117,7 +117,10 @@ def old_grade_history_bars(history: pd.DataFrame) -> go.Figure:
         )
     fig.update_layout(barmode="stack")
     fig.update_yaxes(title_text="人数")
-    return old_base(fig, height=300)
+    fig = old_base(fig, height=300)
+    # Since 学期对比 breaks semester names into lines: the legend above the plot.
+    legend = dict(y=1.02, yanchor="bottom", x=0, xanchor="left")
+    return fig.update_layout(margin=dict(t=50), legend=legend)
 
 
 def old_stipend_monthly_bars(monthly: pd.DataFrame, cap: float) -> go.Figure:
@@ -156,7 +159,8 @@ def old_semester_line(names: list[str], values: list, title: str, fmt: str, colo
             hovertemplate=f"%{{x}}<br>{title}：%{{text}}<extra></extra>",
         )
     )
-    fig.update_xaxes(type="category")
+    # Since the charts break semester names into lines: the labels kept clear of the y axis's 0.
+    fig.update_xaxes(type="category", ticklabelstandoff=8)
     fig.update_yaxes(
         title_text=title, rangemode="tozero", tickformat=".0%" if fmt.endswith("%") else None
     )

@@ -12,7 +12,8 @@ import pytest
 
 from tests.e2e import stack as parts
 
-DEPLOY = parts.ROOT / "deploy"
+ROOT = parts.ROOT
+DEPLOY = ROOT / "deploy"
 UNITS = DEPLOY / "systemd"
 WEB_UNIT, BACKUP_UNIT, TIMER = (
     "zhuguantong@.service",
@@ -33,6 +34,8 @@ def test_the_web_unit_runs_gunicorn_per_port_as_its_own_user():
     service = unit(WEB_UNIT)["Service"]
     assert "--bind 127.0.0.1:%i" in service["ExecStart"]
     assert "gunicorn" in service["ExecStart"] and "app:create_app()" in service["ExecStart"]
+    assert "-c deploy/gunicorn.conf.py" in service["ExecStart"]  # relative to WorkingDirectory
+    assert (ROOT / "deploy" / "gunicorn.conf.py").is_file()
     assert service["EnvironmentFile"] == "/etc/zhuguantong/env"
     assert (service["User"], service["Restart"]) == ("zhuguantong", "always")
     for option in ("NoNewPrivileges", "PrivateTmp", "ProtectHome", "RestrictSUIDSGID"):
@@ -119,3 +122,21 @@ def test_only_fingerprinted_dash_scripts_are_cached_for_a_year():
     plain = ["dash/dcc/async-graph.js", "dash/deps/react@18.3.1.min.js", "x.v1m2/y.js"]
     assert all(re.match(pattern, suites + path) for path in fingerprinted)
     assert not any(re.match(pattern, suites + path) for path in plain)
+
+
+def test_served_workers_freeze_what_start_up_built():
+    """gunicorn's post_worker_init keeps the loaded app out of full collections (web_deploy)."""
+    import gc
+    import runpy
+
+    hooks = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    before = gc.get_freeze_count()
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
+
+
+def test_make_run_uses_the_same_gunicorn_settings():
+    assert "-c deploy/gunicorn.conf.py" in (ROOT / "Makefile").read_text(encoding="utf-8")

@@ -151,20 +151,3 @@ def test_static_urls_carry_a_content_hash(app, client):
 
         assert url_for("static", filename="no-such-file.css") == "/static/no-such-file.css"
         assert url_for("static", filename="../app.py") == "/static/../app.py"
-
-
-def test_a_served_app_freezes_what_startup_built(database_url):
-    """Full collections must not walk the startup heap in a served worker (web_deploy)."""
-    import gc
-
-    from app import create_app
-
-    before = gc.get_freeze_count()
-    try:
-        create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "k"})
-        assert gc.get_freeze_count() == before  # tests create many apps: left alone
-        served = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "k"})
-        assert served.config.get("GC_FREEZE") is None and not served.testing
-        assert gc.get_freeze_count() > before + 10_000  # the app, Dash and their modules
-    finally:
-        gc.unfreeze()
