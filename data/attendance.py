@@ -271,15 +271,15 @@ def semester_attendance(
     leaves: dict[tuple, list[LeaveInfo]] = defaultdict(list)
     for key, info in inputs.leaves:
         leaves[key].append(info)
-    corrections, none = inputs.corrections, ()
+    corrections, no_rows = inputs.corrections, ()
     outcomes = []
     for duty in duties:
         key = duty.key  # a property: built once per duty, not three times
         outcomes.append(
             classify_duty(
                 duty,
-                by_duty.get(key, none),
-                leaves.get(key, none),
+                by_duty.get(key, no_rows),
+                leaves.get(key, no_rows),
                 corrections.get(key),
                 history.for_duty(duty.start),
                 now,

@@ -27,10 +27,12 @@ import functools
 import re
 import uuid
 from itertools import chain
+from typing import Any
 
-from sqlalchemy import Connection, Integer, String, bindparam, event, select, update
+from sqlalchemy import Connection, Integer, String, Table, bindparam, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from data.models.revision import DataRevision, TeamRevision
 
@@ -47,20 +49,25 @@ _CURRENT = select(_TABLE.c.value).where(_TABLE.c.id == _ROW)
 _BUMP = update(_TABLE).where(_TABLE.c.id == _ROW).values(value=bindparam("token"))
 _BUMP_FROM = _BUMP.where(_TABLE.c.value == bindparam("expected"))
 _TEAM = TeamRevision.__table__
-# Both tokens in one row; the team's is None until its first door write.
-_TOKENS = (
-    select(_TABLE.c.value, _TEAM.c.value)
-    .select_from(_TABLE.outerjoin(_TEAM, _TEAM.c.team_id == bindparam("team_id")))
-    .where(_TABLE.c.id == _ROW)
-)
+_GLOBAL_TOKEN = select(_TABLE.c.value).where(_TABLE.c.id == _ROW).scalar_subquery()
+
+
+def token_columns(team_id: Any) -> tuple[ScalarSelect, ScalarSelect]:
+    """The global token and ``team_id``'s as scalar subqueries, to read within another query
+    (``combined`` joins what they give; the team's is None until its first door write)."""
+    team = select(_TEAM.c.value).where(_TEAM.c.team_id == team_id).scalar_subquery()
+    return _GLOBAL_TOKEN, team
+
+
+_TOKENS = select(*token_columns(bindparam("team_id")))
+_GLOBAL_UNCHANGED = bindparam("expected_global") == _GLOBAL_TOKEN
 # The team's token replaced only if neither token moved since ``expected`` was read.
 _TEAM_BUMP_FROM = (
     update(_TEAM)
     .where(
         _TEAM.c.team_id == bindparam("team"),
         _TEAM.c.value == bindparam("expected_team"),
-        select(_TABLE.c.value).where(_TABLE.c.id == _ROW).scalar_subquery()
-        == bindparam("expected_global"),
+        _GLOBAL_UNCHANGED,
     )
     .values(value=bindparam("token"))
 )
@@ -76,8 +83,7 @@ def current(session: Session, team_id: int | None = None) -> str | None:
     """
     if team_id is None:
         return session.connection().execute(_CURRENT).scalar()
-    row = session.connection().execute(_TOKENS, {"team_id": team_id}).first()
-    return None if row is None else combined(*row)
+    return combined(*session.connection().execute(_TOKENS, {"team_id": team_id}).one())
 
 
 def combined(global_token: str | None, team_token: str | None) -> str | None:
@@ -158,11 +164,9 @@ def _executed(state: ORMExecuteState) -> None:
         state.session.info[_DIRTY] = True
 
 
-def bump_team(
-    connection: Connection, team_id: int, expected: str | None
-) -> tuple[str | None, bool]:
-    """Store a fresh token for the team: (the combined revision now, True) if it replaced
-    ``expected``; else (None, False).
+def bump_team(connection: Connection, team_id: int, expected: str | None) -> str | None:
+    """Store a fresh token for the team: the combined revision now if it replaced ``expected``
+    (a succession), else None.
 
     ``expected`` is a combined revision (``current(session, team_id)``); it is replaced only if
     neither token moved since, and the row lock held until commit keeps it so.
@@ -176,12 +180,12 @@ def bump_team(
         else:
             done = connection.execute(_TEAM_BUMP_FROM, {**params, "expected_team": team_token})
         if done.rowcount == 1:
-            return combined(global_token, token), True
+            return combined(global_token, token)
     connection.execute(_team_upsert(connection.dialect.name), {"team": team_id, "token": token})
-    return None, False
+    return None
 
 
-def _dialect_insert(dialect: str, table=_TEAM):
+def _dialect_insert(dialect: str, table: Table):
     """An INSERT with ON CONFLICT (the dialects' own; the row may or may not exist)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -195,11 +199,8 @@ def _first_team_token(dialect: str):
     """Insert the team's row only if the global token is still the expected one."""
     unchanged = select(
         bindparam("team", type_=Integer()), bindparam("token", type_=String())
-    ).where(
-        select(_TABLE.c.value).where(_TABLE.c.id == _ROW).scalar_subquery()
-        == bindparam("expected_global")
-    )
-    statement = _dialect_insert(dialect).from_select(["team_id", "value"], unchanged)
+    ).where(_GLOBAL_UNCHANGED)
+    statement = _dialect_insert(dialect, _TEAM).from_select(["team_id", "value"], unchanged)
     # An INSERT keeps its rowcount only when asked to (SQLAlchemy 2).
     return statement.on_conflict_do_nothing(index_elements=["team_id"]).execution_options(
         preserve_rowcount=True
@@ -208,7 +209,9 @@ def _first_team_token(dialect: str):
 
 @functools.cache
 def _team_upsert(dialect: str):
-    statement = _dialect_insert(dialect).values(team_id=bindparam("team"), value=bindparam("token"))
+    statement = _dialect_insert(dialect, _TEAM).values(
+        team_id=bindparam("team"), value=bindparam("token")
+    )
     return statement.on_conflict_do_update(
         index_elements=["team_id"], set_={"value": statement.excluded.value}
     )
@@ -227,8 +230,8 @@ def _before_commit(session: Session) -> None:
         if replaced:
             session.info[_SUCCESSION] = (expected, token)
     elif team_id is not None:
-        new, replaced = bump_team(session.connection(), team_id, expected)
-        if replaced:
+        new = bump_team(session.connection(), team_id, expected)
+        if new is not None:
             session.info[_SUCCESSION] = (expected, new)
 
 

@@ -179,20 +179,16 @@ def cap_figure(frame: pd.DataFrame, cap: float) -> figures.Figure:
         "yanchor": "bottom",
     }
     # The shared look, but the legend a little lower and Plotly's own grid colour.
-    look = {
-        "template": figures.template(),
-        "height": 320,
-        "margin": {"l": 40, "r": 10, "t": 30, "b": 40},
-        "font": {"family": figures.FONT, "size": 13},
-        "legend": {"orientation": "h", "y": -0.25},
-        "plot_bgcolor": "white",
-        "paper_bgcolor": "white",
-        "barmode": "group",
-        "xaxis": {"type": "category"},
-        "yaxis": {"title": figures.axis_title("小时"), "rangemode": "tozero"},
-        "shapes": [line],
-        "annotations": [label],
-    }
+    look = figures.base_layout(
+        320,
+        legend={"y": -0.25},
+        barmode="group",
+        xaxis={"type": "category"},
+        yaxis={"title": figures.axis_title("小时"), "rangemode": "tozero"},
+        shapes=[line],
+        annotations=[label],
+    )
+    del look["yaxis"]["gridcolor"]
     return {"data": data, "layout": look}
 
 

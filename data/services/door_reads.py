@@ -21,10 +21,8 @@ from data.attendance_inputs import person_inputs as _person_inputs
 from data.facts import semester_containing
 from data.models import (
     Appointment,
-    DataRevision,
     Place,
     Semester,
-    TeamRevision,
     TeamSettings,
     UsedToken,
     User,
@@ -56,10 +54,7 @@ def _state_statement(with_token: bool) -> Select:
         else false()
     )
     # The team's revision (both tokens, combined by ``state_row``): the key of the inputs cache.
-    global_token = select(DataRevision.value).where(DataRevision.id == 1).scalar_subquery()
-    team_token = (
-        select(TeamRevision.value).where(TeamRevision.team_id == User.team_id).scalar_subquery()
-    )
+    global_token, team_token = revision.token_columns(User.team_id)
     return (
         select(
             Place,
